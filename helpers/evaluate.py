@@ -1,0 +1,77 @@
+"""Rebuild a saved model, score it on its task's test split, and print the metrics as JSON.
+
+    python -m helpers.evaluate NAME [--split test] [--check] [--tolerance 0.0005]
+    python -m helpers.evaluate --all --check
+
+``--check`` exits 1 when a metric differs from the one recorded in ``weights/NAME.json`` by more
+than the tolerance (so CI proves that every committed model still reproduces its numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import cli, metrics, tasks, weights_store
+from .errors import HelpersError
+
+CHECKED = ("accuracy", "loss", "macro_f1")
+
+
+def evaluate_saved(name: str, split: str = "test") -> dict:
+    """``{"name", "task", "split", "metrics", "recorded"}`` for a saved model."""
+    from .training import load, predict_proba
+
+    model, record = load(name)
+    data = tasks.get(record["task"]).load_splits()
+    if split not in data:
+        raise HelpersError(f"task {record['task']!r} has no split {split!r}; splits: {sorted(data)}")
+    x, y = data[split]
+    return {"name": name, "task": record["task"], "split": split,
+            "metrics": metrics.classification_metrics(y, predict_proba(model, x)),
+            "recorded": record.get("metrics", {}).get(split)}
+
+
+def differences(result: dict, tolerance: float) -> list[str]:
+    recorded = result.get("recorded")
+    if not recorded:
+        return [f"{result['name']}: no recorded {result['split']} metrics to check against"]
+    out = []
+    for k in CHECKED:
+        if k in recorded and abs(result["metrics"][k] - recorded[k]) > tolerance:
+            out.append(f"{result['name']}: {result['split']} {k} is {result['metrics'][k]}, recorded {recorded[k]}")
+    return out
+
+
+def _main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m helpers.evaluate", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*", metavar="NAME", help="saved model name(s) (weights/NAME.json)")
+    ap.add_argument("--all", action="store_true", help="every saved model")
+    ap.add_argument("--split", default="test", choices=["train", "val", "test"])
+    ap.add_argument("--check", action="store_true", help="exit 1 if metrics differ from the record")
+    ap.add_argument("--tolerance", type=float, default=5e-4)
+    args = ap.parse_args(argv)
+    names = weights_store.list_names() if args.all else args.names
+    if not names:
+        ap.error("give at least one NAME, or --all")
+    problems = []
+    for name in names:
+        result = evaluate_saved(name, args.split)
+        if args.check:
+            found = differences(result, args.tolerance)
+            result["check"] = "ok" if not found else "MISMATCH"
+            problems += found
+        print(json.dumps(result), flush=True)
+    for p in problems:
+        print(f"check failed: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main(argv=None) -> int:
+    return cli.run(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Class-per-folder image datasets (flowers, gear) and their split manifests.
+
+``root/<class name>/<image file>``: every readable image is used; corrupt, truncated or
+non-image files are skipped and listed in one warning. The train/validation/test split is
+stratified, seeded, and written to a CSV manifest (``data/manifests/<name>.csv``, under version
+control) so that every notebook and tool uses the very same split.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from . import paths
+from .errors import DataNotFoundError, ImageLoadError
+from .images import IMAGE_SUFFIXES, load_rgb_array, open_rgb
+
+SPLITS = ("train", "val", "test")
+
+
+class SkippedFilesWarning(UserWarning):
+    """Some files in an image folder could not be read and were left out."""
+
+
+def scan(root: str | Path, check: bool = True):
+    """``(files, labels, class_names, skipped)`` for a class-per-folder tree.
+
+    ``files`` are paths relative to ``root`` (POSIX style, sorted), ``labels`` class indices.
+    With ``check`` every file is decoded; unreadable ones are skipped and reported in a
+    :class:`SkippedFilesWarning`.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataNotFoundError(f"image folder {paths.display_path(root)} does not exist.")
+    class_names = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not class_names:
+        raise DataNotFoundError(f"{paths.display_path(root)} has no class sub-folders (expected root/<class>/<image>).")
+    files, labels, skipped = [], [], []
+    for label, name in enumerate(class_names):
+        for f in sorted((root / name).rglob("*")):
+            if not f.is_file() or f.name.startswith("."):
+                continue
+            rel = f.relative_to(root).as_posix()
+            if f.suffix.lower() not in IMAGE_SUFFIXES:
+                skipped.append((rel, "not an image file name"))
+                continue
+            if check:
+                try:
+                    open_rgb(f)
+                except ImageLoadError as e:
+                    skipped.append((rel, str(e).split(": ", 1)[-1]))
+                    continue
+            files.append(rel)
+            labels.append(label)
+    if skipped:
+        listing = "\n".join(f"  {rel}: {why}" for rel, why in skipped)
+        warnings.warn(f"{len(skipped)} file(s) in {paths.display_path(root)} skipped:\n{listing}",
+                      SkippedFilesWarning, stacklevel=2)
+    return files, np.asarray(labels, dtype=np.int64), class_names, skipped
+
+
+def make_manifest(root, manifest: str | Path, val_fraction=0.15, test_fraction=0.15, seed=42):
+    """Write the stratified, seeded split of ``root`` to ``manifest`` (CSV: file,label,class,split)."""
+    files, labels, class_names, _ = scan(root)
+    idx = np.arange(len(files))
+    rest, test = train_test_split(idx, test_size=test_fraction, stratify=labels, random_state=seed)
+    train, val = train_test_split(rest, test_size=val_fraction / (1 - test_fraction),
+                                  stratify=labels[rest], random_state=seed)
+    split_of = np.empty(len(files), dtype=object)
+    split_of[train], split_of[val], split_of[test] = "train", "val", "test"
+    manifest = Path(manifest)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "label", "class", "split"])
+        for i in idx:
+            w.writerow([files[i], int(labels[i]), class_names[labels[i]], split_of[i]])
+    return manifest
+
+
+def read_manifest(manifest: str | Path):
+    """``(rows, class_names)``; rows are dicts with file, label (int), class, split."""
+    manifest = Path(manifest)
+    if not manifest.is_file():
+        raise DataNotFoundError(f"split manifest {paths.display_path(manifest)} not found; "
+                                "create it with helpers.image_folder.make_manifest().")
+    with open(manifest, newline="") as f:
+        rows = [dict(r, label=int(r["label"])) for r in csv.DictReader(f)]
+    n_classes = max(r["label"] for r in rows) + 1
+    class_names = [""] * n_classes
+    for r in rows:
+        class_names[r["label"]] = r["class"]
+    return rows, class_names
+
+
+def load_split(root, manifest, split: str, size=(160, 160)):
+    """Images of one split as ``(x uint8 (N,H,W,3), y int64 (N,), class_names)``."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    rows, class_names = read_manifest(manifest)
+    rows = [r for r in rows if r["split"] == split]
+    root = Path(root)
+    x = np.stack([load_rgb_array(root / r["file"], size) for r in rows]) if rows else \
+        np.zeros((0, *size, 3), np.uint8)
+    y = np.asarray([r["label"] for r in rows], dtype=np.int64)
+    return x, y, class_names

@@ -1,0 +1,64 @@
+"""The architectures, registered by name so that a saved model can be rebuilt from its record.
+
+Every builder takes ``(input_shape, n_outputs, output_activation, **hparams)`` and returns an
+*uncompiled* Keras model whose input is raw pixel values (0..255): scaling happens inside the
+model, so training, ``helpers.evaluate`` and ``helpers.predict`` feed it the same arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .errors import UnknownNameError
+
+ARCHITECTURES: dict[str, Callable] = {}
+
+
+def register(name: str):
+    def deco(fn):
+        ARCHITECTURES[name] = fn
+        return fn
+    return deco
+
+
+def build(architecture: str, input_shape, n_outputs: int, output_activation: str, **hparams):
+    """Build a registered architecture."""
+    if architecture not in ARCHITECTURES:
+        raise UnknownNameError(f"unknown architecture {architecture!r}; known: {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[architecture](tuple(input_shape), n_outputs, output_activation, **hparams)
+
+
+def _output(x, n_outputs, activation, layers):
+    # keep the output layer in float32 even under a mixed-precision policy
+    return layers.Dense(n_outputs, activation=activation, dtype="float32", name="output")(x)
+
+
+@register("dense")
+def dense(input_shape, n_outputs, output_activation, units=(256, 128), dropout=0.2, name="dense"):
+    """A classical feed-forward network: pixels flattened, then fully connected ReLU layers."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="pixels")
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    x = layers.Flatten(name="flatten")(x)
+    for i, u in enumerate(units):
+        x = layers.Dense(int(u), activation="relu", name=f"dense_{i + 1}")(x)
+        if dropout:
+            x = layers.Dropout(float(dropout), name=f"dropout_{i + 1}")(x)
+    return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
+
+
+@register("simple_cnn")
+def simple_cnn(input_shape, n_outputs, output_activation, filters=32, dense_units=100, name="simple_cnn"):
+    """The small CNN often quoted for Fashion-MNIST: Conv(32, 3x3) - MaxPool - Dense(100) - output."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="pixels")
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    x = layers.Conv2D(int(filters), 3, activation="relu", kernel_initializer="he_uniform", name="conv")(x)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(int(dense_units), activation="relu", kernel_initializer="he_uniform", name="dense")(x)
+    return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)

@@ -1,0 +1,121 @@
+"""Saved models: ``weights/<name>.weights.h5`` plus ``weights/<name>.json``.
+
+The JSON record holds the file's sha256, the task, architecture and hyperparameters (enough to
+rebuild the model), the per-epoch history, validation and test metrics, training time and the
+library versions. Loading verifies the sha256; a mismatch is a clear error, never a silently
+different model.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+from pathlib import Path
+
+from . import paths
+from .errors import WeightsChecksumError, WeightsNotFoundError
+
+
+def weights_path(name: str) -> Path:
+    return paths.weights_dir() / f"{name}.weights.h5"
+
+
+def record_path(name: str) -> Path:
+    return paths.weights_dir() / f"{name}.json"
+
+
+def sha256sum(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def exists(name: str) -> bool:
+    return weights_path(name).is_file() and record_path(name).is_file()
+
+
+def versions() -> dict:
+    import keras
+    import numpy
+    out = {"python": platform.python_version(), "keras": keras.__version__,
+           "backend": keras.backend.backend(), "numpy": numpy.__version__}
+    try:
+        import tensorflow as tf
+        out["tensorflow"] = tf.__version__
+    except ImportError:  # JAX/PyTorch backend on a GPU machine
+        pass
+    return out
+
+
+def load_record(name: str) -> dict:
+    path = record_path(name)
+    if not path.is_file():
+        known = ", ".join(list_names()) or "none"
+        raise WeightsNotFoundError(f"no saved model {name!r} (looked for {paths.display_path(path)}); "
+                                   f"saved models: {known}. Run the notebook that trains it.")
+    return json.loads(path.read_text())
+
+
+def list_names(task: str | None = None) -> list[str]:
+    folder = paths.weights_dir()
+    if not folder.is_dir():
+        return []
+    names = []
+    for rec in sorted(folder.glob("*.json")):
+        name = rec.name[:-len(".json")]
+        if not weights_path(name).is_file():
+            continue
+        if task is not None:
+            try:
+                if json.loads(rec.read_text()).get("task") != task:
+                    continue
+            except ValueError:
+                continue
+        names.append(name)
+    return names
+
+
+def verify(name: str, record: dict | None = None) -> Path:
+    """The weights file's path after checking its sha256 against the record."""
+    record = record or load_record(name)
+    path = weights_path(name)
+    if not path.is_file():
+        raise WeightsNotFoundError(f"{paths.display_path(path)} is missing although its record exists; "
+                                   "restore it from git (git checkout -- weights/) or retrain.")
+    got = sha256sum(path)
+    if got != record.get("sha256"):
+        raise WeightsChecksumError(
+            f"{paths.display_path(path)} has sha256 {got[:12]}..., but {paths.display_path(record_path(name))} "
+            f"records {str(record.get('sha256'))[:12]}...: the weights file is corrupt or belongs to another run. "
+            "Restore it from git (git checkout -- weights/) or retrain with RETRAIN = True.")
+    return path
+
+
+def load_weights(model, name: str) -> dict:
+    """Load verified weights into ``model``; returns the record."""
+    record = load_record(name)
+    model.load_weights(verify(name, record))
+    return record
+
+
+def save(name: str, model, record: dict) -> dict:
+    """Write ``model``'s weights and the record (sha256, versions and date added)."""
+    folder = paths.weights_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = weights_path(name)
+    tmp = path.with_name(path.name + ".tmp.weights.h5")
+    model.save_weights(tmp)
+    os.replace(tmp, path)
+    record = dict(record)
+    record["name"] = name
+    record["sha256"] = sha256sum(path)
+    record["weights_file"] = path.name
+    record["saved"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record["versions"] = versions()
+    record_path(name).write_text(json.dumps(record, indent=1, sort_keys=False) + "\n")
+    return record

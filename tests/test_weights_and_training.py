@@ -1,0 +1,63 @@
+import json
+
+import numpy as np
+import pytest
+
+from helpers import training, weights_store
+from helpers.errors import WeightsChecksumError, WeightsNotFoundError
+
+FIT = dict(task="tiny", architecture="dense", hparams={"units": [16], "dropout": 0.0},
+           epochs=6, batch_size=16, patience=3, learning_rate=0.01)
+
+
+@pytest.fixture
+def trained(tiny_task):
+    return training.train_or_load("tiny_dense", **FIT)
+
+
+def test_training_writes_weights_and_a_complete_record(trained, isolated_dirs):
+    model, rec = trained
+    saved = json.loads((isolated_dirs / "weights" / "tiny_dense.json").read_text())
+    assert saved["sha256"] == weights_store.sha256sum(isolated_dirs / "weights" / "tiny_dense.weights.h5")
+    n = saved["training"]["epochs_run"]
+    assert 1 <= n <= 6 and all(len(v) == n for v in saved["history"].values())
+    assert {"loss", "val_loss", "accuracy", "val_accuracy", "epoch_seconds"} <= set(saved["history"])
+    assert saved["training"]["best_epoch"] == int(np.argmin(saved["history"]["val_loss"])) + 1
+    assert set(saved["metrics"]) == {"val", "test"} and saved["metrics"]["test"]["n"] == 30
+    assert saved["metrics"]["val"]["accuracy"] > 0.6  # the stripes are easy
+    assert {"keras", "numpy", "python"} <= set(saved["versions"]) and saved["params"] == model.count_params()
+    assert not (isolated_dirs / "data" / "checkpoints" / "tiny_dense").exists()  # cleaned up after success
+
+
+def test_second_call_loads_instead_of_training(trained, tiny_task, monkeypatch):
+    model, rec = trained
+    monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("should have loaded"))
+    model2, rec2 = training.train_or_load("tiny_dense", **FIT)
+    x = tiny_task[1]["test"][0]
+    np.testing.assert_array_equal(training.predict_proba(model, x), training.predict_proba(model2, x))
+    assert rec2["sha256"] == rec["sha256"]
+
+
+def test_training_is_reproducible(trained, tiny_task):
+    model, rec = trained
+    first = [w.copy() for w in model.get_weights()]
+    model2, again = training.train_or_load("tiny_dense", retrain=True, **FIT)
+    assert again["history"]["loss"] == rec["history"]["loss"]
+    assert again["metrics"] == rec["metrics"]
+    for a, b in zip(first, model2.get_weights()):  # the .h5 bytes differ (file metadata), the weights do not
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checksum_mismatch_is_a_clear_error(trained, isolated_dirs):
+    path = isolated_dirs / "weights" / "tiny_dense.weights.h5"
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsChecksumError, match="sha256.*git checkout -- weights/"):
+        training.load("tiny_dense")
+
+
+def test_missing_model_lists_the_saved_ones(trained):
+    with pytest.raises(WeightsNotFoundError, match="saved models: tiny_dense"):
+        training.load("nope")
+    assert weights_store.list_names("tiny") == ["tiny_dense"] and weights_store.list_names("other") == []

@@ -36,7 +36,7 @@ def setup(seed: int = DEFAULT_SEED) -> dict:
     import matplotlib
 
     set_seeds(seed)
-    matplotlib.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "axes.spines.top": False,
+    matplotlib.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "axes.spines.top": False,
                                 "axes.spines.right": False})
     gpus = []
     if keras.backend.backend() == "tensorflow":
@@ -48,3 +48,17 @@ def setup(seed: int = DEFAULT_SEED) -> dict:
     print(f"{where} | Keras {env['keras']} on {env['backend']} | "
           f"{'GPU available' if gpus else 'no GPU: CPU only (loading saved weights needs none)'} | seed {seed}")
     return env
+
+
+def say(text: str) -> None:
+    """Show computed text as Markdown in the notebook (plain text elsewhere)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is not None:
+            display(Markdown(text))
+            return
+    except ImportError:  # pragma: no cover
+        pass
+    print(text)

@@ -1,0 +1,31 @@
+# Two commands do everything (see README):
+#   make run    create the environment, find the data, execute every notebook from saved weights, refresh artefacts
+#   make test   the whole test suite: unit tests + strict nbval of every notebook + saved-model checks
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup run test unit notebooks-check clean
+
+$(BIN)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" > /dev/null
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	$(BIN)/python -m helpers.run_notebooks
+
+test: setup
+	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+unit: setup
+	$(BIN)/python -m pytest tests
+
+clean:
+	rm -rf $(VENV) data/checkpoints data/cache

@@ -1,0 +1,45 @@
+"""Cheap checks that keep the notebooks honest (nbval itself reruns them: see ``make test``)."""
+
+import json
+import re
+
+import pytest
+
+from helpers.paths import REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def code_cells(nb_path):
+    nb = json.loads(nb_path.read_text())
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+def test_notebooks_are_numbered_in_reading_order():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers and numbers == sorted(set(numbers)) and numbers[0] == 1
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_executed_in_order_without_errors_or_machine_paths(nb):
+    cells = code_cells(nb)
+    assert "notebook.setup()" in "".join(cells[0]["source"]), "the first cell must be the set-up cell"
+    counts = [c["execution_count"] for c in cells]
+    assert None not in counts and counts == sorted(counts), "run the notebook top to bottom"
+    for c in cells:
+        for o in c["outputs"]:
+            assert o["output_type"] != "error"
+            text = "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+            assert not re.search(r"(/work/|/root/|/home/|/tmp/|/content/)", text), text[:200]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_retrain_is_off_and_output_markers_are_justified(nb):
+    for c in code_cells(nb):
+        src = "".join(c["source"])
+        if re.search(r"^RETRAIN\s*=", src, re.M):
+            assert re.search(r"^RETRAIN\s*=\s*False\b", src, re.M), "RETRAIN must default to False"
+        for line in src.splitlines():
+            if "NBVAL_IGNORE_OUTPUT" in line:
+                assert re.match(r"#\s*NBVAL_IGNORE_OUTPUT\s*[:-]\s*\S.{10,}", line.strip()), \
+                    "say why the output may differ: '# NBVAL_IGNORE_OUTPUT: reason'"

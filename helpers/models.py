@@ -62,3 +62,37 @@ def simple_cnn(input_shape, n_outputs, output_activation, filters=32, dense_unit
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(int(dense_units), activation="relu", kernel_initializer="he_uniform", name="dense")(x)
     return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
+
+
+@register("own_cnn")
+def own_cnn(input_shape, n_outputs, output_activation, filters=32, blocks=2, dense_units=256,
+            conv_dropout=0.25, dense_dropout=0.4, augment=True, translate=0.08, name="own_cnn"):
+    """Our CNN: ``blocks`` x [Conv-BN-ReLU, Conv-BN-ReLU, MaxPool, Dropout] with filters doubling per block,
+    then Dense-BN-ReLU-Dropout and the output. Optional augmentation (random shifts, left-right flips) is
+    active only during training."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="pixels")
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    if augment:
+        x = layers.RandomTranslation(translate, translate, fill_mode="constant", name="aug_shift")(x)
+        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
+    f = int(filters)
+    for b in range(int(blocks)):
+        for c in range(2):
+            x = layers.Conv2D(f, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
+                              name=f"block{b + 1}_conv{c + 1}")(x)
+            x = layers.BatchNormalization(name=f"block{b + 1}_bn{c + 1}")(x)
+            x = layers.Activation("relu", name=f"block{b + 1}_relu{c + 1}")(x)
+        x = layers.MaxPooling2D(2, name=f"block{b + 1}_pool")(x)
+        if conv_dropout:
+            x = layers.Dropout(float(conv_dropout), name=f"block{b + 1}_dropout")(x)
+        f *= 2
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(int(dense_units), use_bias=False, name="dense")(x)
+    x = layers.BatchNormalization(name="dense_bn")(x)
+    x = layers.Activation("relu", name="dense_relu")(x)
+    if dense_dropout:
+        x = layers.Dropout(float(dense_dropout), name="dense_dropout")(x)
+    return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)

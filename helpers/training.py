@@ -9,6 +9,7 @@ always drawn from the record's history, so a loaded model looks exactly like a t
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 
@@ -18,9 +19,10 @@ from . import metrics, models, paths, tasks, weights_store
 from .repro import DEFAULT_SEED, set_seeds
 
 
-def build_model(task_name: str, architecture: str, hparams: dict):
+def build_model(task_name: str, architecture: str, hparams: dict, **build_kwargs):
     task = tasks.get(task_name)
-    return models.build(architecture, task.input_shape, task.n_outputs, task.output_activation, **hparams)
+    return models.build(architecture, task.input_shape, task.n_outputs, task.output_activation,
+                        **hparams, **build_kwargs)
 
 
 def build_from_record(record: dict):
@@ -29,10 +31,6 @@ def build_from_record(record: dict):
 
 def predict_proba(model, x, batch_size: int = 512) -> np.ndarray:
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
-
-
-def score(model, data: dict, splits=("val", "test")) -> dict:
-    return {s: metrics.classification_metrics(data[s][1], predict_proba(model, data[s][0])) for s in splits}
 
 
 class _EpochTimer:
@@ -56,50 +54,154 @@ def _read_history(csv_path) -> dict:
     import pandas as pd
 
     df = pd.read_csv(csv_path).drop_duplicates("epoch", keep="last").sort_values("epoch")
+    df = df.dropna(axis=1, how="all")  # CSVLogger pads absent validation columns with "NA"
     return {c: [round(float(v), 6) for v in df[c]] for c in df.columns if c != "epoch"}
+
+
+def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimizer: str = "adam",
+            learning_rate: float = 1e-3, loss: str, monitor: str = "val_loss", patience: int | None = 5,
+            reduce_lr_patience: int | None = None, lr_schedule: list | None = None,
+            fit_kwargs: dict | None = None) -> dict:
+    """Compile and fit ``model`` with the project's callbacks; returns the per-epoch history.
+
+    The weights left in ``model`` are those of the best epoch by ``monitor`` (a checkpoint); training
+    stops early after ``patience`` epochs without improvement (``None``: never) and, if
+    ``reduce_lr_patience`` is set, halves the learning rate on a plateau (``lr_schedule``, a list
+    of per-epoch rates, replays such a schedule without validation data). A backup in ``work_dir``
+    lets an interrupted run resume; the CSV history survives the interruption.
+    """
+    import keras
+
+    mode = "min" if "loss" in monitor else "max"
+    opt = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
+    model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
+    work_dir.mkdir(parents=True, exist_ok=True)
+    best = work_dir / "best.weights.h5"
+    history_csv = work_dir / "history.csv"
+    callbacks = [keras.callbacks.BackupAndRestore(str(work_dir / "backup"))]
+    if val is not None:
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(best), monitor=monitor, mode=mode,
+                                                         save_best_only=True, save_weights_only=True))
+        if patience is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience))
+        if reduce_lr_patience:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                               patience=reduce_lr_patience, min_lr=1e-6))
+    if lr_schedule:
+        callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: float(lr_schedule[epoch])))
+    callbacks += [_EpochTimer(), keras.callbacks.CSVLogger(str(history_csv), append=True)]
+    model.fit(*train, validation_data=val, epochs=epochs, batch_size=batch_size,
+              callbacks=callbacks, verbose=0, **(fit_kwargs or {}))
+    history = _read_history(history_csv)
+    if val is not None:
+        model.load_weights(best)
+    return history
+
+
+def best_epoch(history: dict, monitor: str = "val_loss") -> int:
+    values = history[monitor]
+    return int(np.argmin(values) if "loss" in monitor else np.argmax(values)) + 1
+
+
+@contextlib.contextmanager
+def precision_policy(name: str | None):
+    """Use a Keras dtype policy (e.g. ``mixed_bfloat16``) inside the block; ``None``: leave it."""
+    import keras
+
+    if name is None:
+        yield
+        return
+    old = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(old)
+
+
+def _float32_twin(model, task, architecture, hparams):
+    twin = build_model(task, architecture, hparams)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _concat(a, b):
+    if isinstance(a, (list, tuple)):
+        return [np.concatenate([u, v]) for u, v in zip(a, b)]
+    return np.concatenate([a, b])
 
 
 def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | None = None,
         epochs: int = 50, batch_size: int = 32, optimizer: str = "adam", learning_rate: float = 1e-3,
-        patience: int = 5, seed: int = DEFAULT_SEED, notes: dict | None = None, fit_kwargs: dict | None = None):
-    """Train, score validation and test once, save; returns ``(model, record)``."""
-    import keras
+        patience: int | None = 5, monitor: str = "val_loss", reduce_lr_patience: int | None = None,
+        refit_on_train_and_val: bool = False, seed: int = DEFAULT_SEED, notes: dict | None = None,
+        build_kwargs: dict | None = None, prepare=None, mixed_precision: bool = False,
+        fit_kwargs: dict | None = None):
+    """Train, score validation and test once, save; returns ``(model, record)``.
 
+    With ``refit_on_train_and_val`` the number of epochs is chosen on the validation split first;
+    then a fresh model (same seed and learning-rate schedule) is trained on training + validation
+    images for exactly that many epochs, and that model is saved and tested. Its recorded validation
+    metrics are those of the selection run (the refit model has seen the validation images).
+
+    ``build_kwargs`` go to the architecture builder without being recorded (e.g. where to take
+    pretrained weights from). ``prepare(model, data) -> (trained_model, inputs_by_split)`` lets a
+    caller train part of the model on transformed inputs (cached backbone features); the full
+    ``model`` is what is saved.
+
+    ``mixed_precision`` trains under Keras' ``mixed_bfloat16`` policy (about 40% faster on CPUs with
+    bf16 instructions); the trained weights are then copied into a float32 twin, which is scored and
+    saved, so that ``helpers.evaluate`` reproduces the recorded metrics exactly.
+    """
     task_obj = tasks.get(task)
     data = data if data is not None else task_obj.load_splits()
-    set_seeds(seed)
-    model = build_model(task, architecture, hparams)
-    opt = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
-    model.compile(optimizer=opt, loss=task_obj.loss, metrics=["accuracy"])
 
+    if mixed_precision and prepare is not None:
+        raise ValueError("mixed_precision is only supported for models trained whole")
+
+    def fresh():
+        set_seeds(seed)
+        with precision_policy("mixed_bfloat16" if mixed_precision else None):
+            model = build_model(task, architecture, hparams, **(build_kwargs or {}))
+        if prepare is None:
+            return model, model, {s: xy[0] for s, xy in data.items()}
+        return (model, *prepare(model, data))
+
+    y = {s: xy[1] for s, xy in data.items()}
+    model, trained, inputs = fresh()
     work = paths.data_dir() / "checkpoints" / name
-    work.mkdir(parents=True, exist_ok=True)
-    best = work / "best.weights.h5"
-    history_csv = work / "history.csv"
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(work / "backup")),
-        keras.callbacks.ModelCheckpoint(str(best), monitor="val_loss", save_best_only=True, save_weights_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
-        _EpochTimer(),
-        keras.callbacks.CSVLogger(str(history_csv), append=True),
-    ]
-    (x_tr, y_tr), (x_va, y_va) = data["train"], data["val"]
-    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs, batch_size=batch_size,
-              callbacks=callbacks, verbose=0, **(fit_kwargs or {}))
-    history = _read_history(history_csv)
-    model.load_weights(best)
-    val_loss = history["val_loss"]
-    record = {
-        "task": task, "architecture": architecture, "hparams": hparams,
-        "training": {"optimizer": optimizer, "learning_rate": learning_rate, "batch_size": batch_size,
-                     "max_epochs": epochs, "epochs_run": len(val_loss),
-                     "best_epoch": int(np.argmin(val_loss)) + 1, "early_stopping_patience": patience,
-                     "monitor": "val_loss", "loss": task_obj.loss, "seed": seed,
+    args = dict(batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, loss=task_obj.loss,
+                fit_kwargs=fit_kwargs)
+    history = run_fit(trained, (inputs["train"], y["train"]), (inputs["val"], y["val"]), work_dir=work / "select",
+                      epochs=epochs, monitor=monitor, patience=patience, reduce_lr_patience=reduce_lr_patience, **args)
+    chosen = best_epoch(history, monitor)
+    if mixed_precision:
+        model = trained = _float32_twin(model, task, architecture, hparams)
+    metrics_val = metrics.classification_metrics(y["val"], predict_proba(trained, inputs["val"]))
+    training_info = {"optimizer": optimizer, "learning_rate": learning_rate, "batch_size": batch_size,
+                     "max_epochs": epochs, "epochs_run": len(history["loss"]), "best_epoch": chosen,
+                     "early_stopping_patience": patience, "monitor": monitor,
+                     "reduce_lr_on_plateau_patience": reduce_lr_patience, "loss": task_obj.loss, "seed": seed,
+                     "precision": "mixed_bfloat16 training, float32 scoring" if mixed_precision else "float32",
                      "seconds": round(float(sum(history.get("epoch_seconds", []))), 1),
-                     "train_size": int(len(y_tr)), "val_size": int(len(y_va))},
+                     "train_size": int(len(y["train"])), "val_size": int(len(y["val"]))}
+    if refit_on_train_and_val:
+        model, trained, inputs = fresh()
+        x_all, y_all = _concat(inputs["train"], inputs["val"]), np.concatenate([y["train"], y["val"]])
+        refit_history = run_fit(trained, (x_all, y_all), None, work_dir=work / "refit", epochs=chosen, patience=None,
+                                lr_schedule=history.get("learning_rate"), **args)
+        if mixed_precision:
+            model = trained = _float32_twin(model, task, architecture, hparams)
+        training_info["refit"] = {"epochs": chosen, "train_size": int(len(y_all)),
+                                  "seconds": round(float(sum(refit_history.get("epoch_seconds", []))), 1),
+                                  "history": refit_history}
+    record = {
+        "task": task, "architecture": architecture, "hparams": hparams, "training": training_info,
         "params": int(model.count_params()),
+        "trainable_params": int(sum(int(np.prod(w.shape)) for w in trained.trainable_weights)),
         "history": history,
-        "metrics": score(model, data),
+        "metrics": {"val": metrics_val,
+                    "test": metrics.classification_metrics(y["test"], predict_proba(trained, inputs["test"]))},
         "notes": notes or {},
     }
     record = weights_store.save(name, model, record)

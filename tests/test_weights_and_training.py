@@ -61,3 +61,32 @@ def test_missing_model_lists_the_saved_ones(trained):
     with pytest.raises(WeightsNotFoundError, match="saved models: tiny_dense"):
         training.load("nope")
     assert weights_store.list_names("tiny") == ["tiny_dense"] and weights_store.list_names("other") == []
+
+
+def test_refit_on_train_and_val_uses_the_chosen_epoch_count(tiny_task):
+    _, rec = training.train_or_load("tiny_refit", refit_on_train_and_val=True, monitor="val_accuracy",
+                                    reduce_lr_patience=1, **FIT)
+    refit = rec["training"]["refit"]
+    assert refit["epochs"] == rec["training"]["best_epoch"] == training.best_epoch(rec["history"], "val_accuracy")
+    assert refit["train_size"] == 120 and len(refit["history"]["loss"]) == refit["epochs"]
+    # the plateau schedule of the selection run is replayed
+    assert refit["history"]["learning_rate"] == rec["history"]["learning_rate"][: refit["epochs"]]
+    assert rec["metrics"]["test"]["n"] == 30
+
+
+def test_refit_history_has_no_empty_validation_columns(tiny_task):
+    _, rec = training.train_or_load("tiny_refit2", refit_on_train_and_val=True, **FIT)
+    assert not any(k.startswith("val_") for k in rec["training"]["refit"]["history"])
+
+
+def test_mixed_precision_training_is_scored_and_saved_in_float32(tiny_task):
+    import keras
+
+    model, rec = training.train_or_load("tiny_bf16", mixed_precision=True, refit_on_train_and_val=True, **FIT)
+    assert keras.config.dtype_policy().name == "float32"  # policy restored
+    assert all(w.dtype == "float32" for w in model.weights) and model.dtype_policy.name == "float32"
+    assert rec["training"]["precision"].startswith("mixed_bfloat16")
+    loaded, _ = training.load("tiny_bf16")
+    x, y = tiny_task[1]["test"]
+    from helpers.metrics import classification_metrics
+    assert classification_metrics(y, training.predict_proba(loaded, x)) == rec["metrics"]["test"]

@@ -1,0 +1,111 @@
+"""Naive vs accelerated transfer learning: the same head trained both ways, on the same data, in one run.
+
+    .venv/bin/python benchmarks/transfer_speed.py [--n-train 3000 --n-val 1000 --epochs 4]
+
+*Naive*: images go through the frozen backbone every epoch (the usual ``model.fit`` on the full model).
+*Accelerated*: the backbone's output (steps 1-2) or the activations at the input of the unfrozen layers
+(step 3) are computed once, and each epoch runs only the head (and the unfrozen tail).
+
+Both ways start from the same seed, hence the same initial weights. Per-epoch time is the median over
+epochs 2..N (epoch 1 includes graph tracing). Results go to ``benchmarks/results/transfer_speed.json``
+with the machine and library versions; targets: >= 50x per epoch for steps 1-2, >= 10x for step 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers.repro import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
+
+import numpy as np  # noqa: E402
+
+from helpers import metrics, tasks, training, transfer, weights_store  # noqa: E402
+from helpers.repro import set_seeds  # noqa: E402
+
+TARGETS = {"frozen": 50, "dense_head": 50, "fine_tuned": 10}  # minimum speed-up per epoch
+
+
+def per_epoch(history) -> float:
+    t = history["epoch_seconds"]
+    return float(np.median(t[1:] if len(t) > 1 else t))
+
+
+def run(backbone, image_size, n_train, n_val, epochs, batch_size, seed=42):
+    data = tasks.get("fashion").load_splits()
+    rng = np.random.default_rng(seed)
+    tr = np.sort(rng.choice(len(data["train"][1]), n_train, replace=False))
+    va = np.sort(rng.choice(len(data["val"][1]), n_val, replace=False))
+    sub = {"train": (data["train"][0][tr], data["train"][1][tr]), "val": (data["val"][0][va], data["val"][1][va])}
+    results = {}
+    work = Path(tempfile.mkdtemp())
+    for step, cfg in transfer.PROTOCOL.items():
+        hp = dict(backbone=backbone, image_size=image_size, head_units=cfg["head_units"], dropout=cfg["dropout"],
+                  unfrozen=cfg["unfrozen"], backbone_weights="imagenet")
+        fit = dict(epochs=epochs, batch_size=batch_size, learning_rate=cfg["learning_rate"], loss="sparse_categorical_crossentropy",
+                   patience=None, monitor="val_accuracy")
+        # naive: the full model on images, every epoch
+        set_seeds(seed)
+        model = training.build_model("fashion", "transfer", hp)
+        h_naive = training.run_fit(model, sub["train"], sub["val"], work_dir=work / f"naive{len(results)}", **fit)
+        acc_naive = metrics.classification_metrics(sub["val"][1], training.predict_proba(model, sub["val"][0]))
+        # accelerated: features once, then only the head (and tail)
+        set_seeds(seed)
+        model = training.build_model("fashion", "transfer", hp)
+        t = time.perf_counter()
+        feats = {s: transfer.feature_extractor(model, backbone, True).predict(xy[0], batch_size=256, verbose=0)
+                 for s, xy in sub.items()}
+        feature_seconds = time.perf_counter() - t
+        if cfg["unfrozen"]:
+            trained, inputs = transfer.tail_model(model, backbone), {s: f[1] for s, f in feats.items()}
+        else:
+            trained, inputs = model.get_layer("head"), {s: f[0] for s, f in feats.items()}
+        h_fast = training.run_fit(trained, (inputs["train"], sub["train"][1]), (inputs["val"], sub["val"][1]),
+                                  work_dir=work / f"fast{len(results)}", **fit)
+        acc_fast = metrics.classification_metrics(sub["val"][1], training.predict_proba(trained, inputs["val"]))
+        naive_s, fast_s = per_epoch(h_naive), per_epoch(h_fast)
+        results[step] = {"title": cfg["title"],
+            "naive_seconds_per_epoch": round(naive_s, 3), "accelerated_seconds_per_epoch": round(fast_s, 4),
+            "speed-up per epoch": round(naive_s / fast_s, 1), "target speed-up": TARGETS[step],
+            "target met": bool(naive_s / fast_s >= TARGETS[step]),
+            "feature_seconds (once)": round(feature_seconds, 1),
+            "naive val accuracy": acc_naive["accuracy"], "accelerated val accuracy": acc_fast["accuracy"],
+            "naive val accuracy per epoch": h_naive["val_accuracy"], "accelerated val accuracy per epoch": h_fast["val_accuracy"],
+        }
+        print(step, json.dumps({k: v for k, v in results[step].items() if "per epoch" not in k or "seconds" in k}),
+              flush=True)
+    return results
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backbone", default="mobilenet_v2")
+    ap.add_argument("--image-size", type=int, default=96)
+    ap.add_argument("--n-train", type=int, default=3000)
+    ap.add_argument("--n-val", type=int, default=1000)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "transfer_speed.json"))
+    args = ap.parse_args(argv)
+    results = run(args.backbone, args.image_size, args.n_train, args.n_val, args.epochs, args.batch_size)
+    out = {"benchmark": "transfer_speed", "config": vars(args) | {"out": None},
+           "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
+           "versions": weights_store.versions(), "results": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    print(f"written {os.path.relpath(args.out, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

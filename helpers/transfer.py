@@ -1,0 +1,263 @@
+"""Transfer learning on Fashion-MNIST from an ImageNet backbone, with accelerated training.
+
+The full model (what is saved, evaluated and used for prediction) takes raw 28x28 grey images:
+
+    pixels -> resize to S x S -> grey to RGB -> backbone's preprocess_input -> backbone (BatchNorm in
+    inference mode) -> global average pooling -> head (optional dense layers) -> softmax
+
+**Accelerated training.** While the backbone is frozen its output does not change between epochs, so
+it is computed once per split and cached on disk (:func:`cached_features`); the head then trains on
+the cached vectors, ~100x faster per epoch. For fine-tuning the last layers (step 3), the activations
+at the *input* of the unfrozen layers are cached instead, so each epoch runs only the unfrozen tail
+and the head. Cache files are keyed by backbone, input size, the weights file's sha256 and the images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import backbones, paths
+from .models import register
+
+
+@dataclass(frozen=True)
+class TailSpec:
+    unfrozen: tuple   # the last two layers with weights, retrained in step 3
+    cut: tuple        # layers whose outputs feed them (their activations are cached)
+
+
+#: "The last two layers" = the last two layers that have weights. MobileNetV2 ends with
+#: block_16_project_BN -> Conv_1 (1x1 conv, 320 -> 1280 channels) -> Conv_1_bn -> out_relu (ReLU6).
+#: ResNet50 ends with ... conv5_block3_3_conv -> conv5_block3_3_bn -> add (shortcut) -> relu.
+TAILS = {
+    "mobilenet_v2": TailSpec(("Conv_1", "Conv_1_bn"), ("block_16_project_BN",)),
+    "resnet50": TailSpec(("conv5_block3_3_conv", "conv5_block3_3_bn"), ("conv5_block3_2_relu", "conv5_block2_out")),
+}
+
+
+def _head(feature_dim: int, n_outputs: int, activation: str, units=(), dropout=0.0):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((feature_dim,), name="features")
+    x = inputs
+    for i, u in enumerate(units):
+        x = layers.Dense(int(u), activation="relu", name=f"head_dense_{i + 1}")(x)
+        if dropout:
+            x = layers.Dropout(float(dropout), name=f"head_dropout_{i + 1}")(x)
+    outputs = layers.Dense(n_outputs, activation=activation, dtype="float32", name="head_output")(x)
+    return keras.Model(inputs, outputs, name="head")
+
+
+def _front(input_shape, backbone: str, image_size: int):
+    """Raw pixels -> the backbone's input (resized, RGB, preprocessed)."""
+    import keras
+    from keras import layers
+
+    pre = backbones.preprocess_function(backbone)
+    inputs = keras.Input(input_shape, name="pixels")
+    x = layers.Resizing(image_size, image_size, interpolation="bilinear", name="upscale")(inputs)
+    if input_shape[-1] == 1:
+        x = layers.Concatenate(axis=-1, name="grey_to_rgb")([x, x, x])
+    x = layers.Lambda(lambda t: pre(t), name="preprocess")(x)
+    return inputs, x
+
+
+@register("transfer")
+def transfer(input_shape, n_outputs, output_activation, backbone="mobilenet_v2", image_size=96,
+             head_units=(), dropout=0.0, unfrozen=False, backbone_weights=None, name="transfer"):
+    """The full transfer model. ``unfrozen``: the tail layers of :data:`TAILS` are trainable."""
+    import keras
+    from keras import layers
+
+    inputs, x = _front(input_shape, backbone, image_size)
+    base = backbones.get_backbone(backbone, (image_size, image_size, 3), weights=backbone_weights)
+    base.trainable = False
+    if unfrozen:
+        base.trainable = True
+        keep = set(TAILS[backbone].unfrozen)
+        for layer in base.layers:
+            layer.trainable = layer.name in keep
+    x = base(x, training=False)  # BatchNorm always in inference mode: ImageNet statistics are kept
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    head = _head(int(x.shape[-1]), n_outputs, output_activation, head_units, dropout)
+    return keras.Model(inputs, head(x), name=name)
+
+
+def parts(model):
+    """``(backbone, head)`` sub-models of a full transfer model."""
+    base = next(l for l in model.layers if hasattr(l, "layers") and l.name != "head")
+    return base, model.get_layer("head")
+
+
+def feature_extractor(model, backbone: str, with_tail_inputs: bool = False):
+    """Raw pixels -> pooled features (and the activations at the tail's input, if asked)."""
+    import keras
+    from keras import layers
+
+    base, _ = parts(model)
+    outputs = [base.output]
+    if with_tail_inputs:
+        outputs += [base.get_layer(c).output for c in TAILS[backbone].cut]
+    inner = keras.Model(base.inputs, outputs)
+    front_in = model.inputs[0]
+    front_out = model.get_layer("preprocess").output
+    front = keras.Model(front_in, front_out)
+    inputs = keras.Input(model.inputs[0].shape[1:])
+    outs = inner(front(inputs), training=False)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    pooled = layers.GlobalAveragePooling2D()(outs[0])
+    return keras.Model(inputs, [pooled, *outs[1:]])
+
+
+def tail_model(model, backbone: str):
+    """Cached tail-input activations -> class probabilities, sharing the full model's tail and head layers."""
+    import keras
+    from keras import layers
+
+    base, head = parts(model)
+    cut_tensors = [base.get_layer(c).output for c in TAILS[backbone].cut]
+    tail = keras.Model(cut_tensors, base.output, name="tail")
+    inputs = [keras.Input(tuple(t.shape[1:]), name=f"cached_{c}") for t, c in zip(cut_tensors, TAILS[backbone].cut)]
+    x = tail(inputs if len(inputs) > 1 else inputs[0], training=False)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, head(x), name="tail_and_head")
+
+
+def feature_cache_dir() -> Path:
+    return paths.data_dir() / "cache" / "features"
+
+
+def weights_id(backbone: str, weights) -> str:
+    """A short id of the backbone weights: the sha256 of the file, or 'random'."""
+    if weights == "imagenet":
+        weights = backbones.local_weights_file(backbone) or "imagenet-keras"
+    if weights is None:
+        return "random"
+    p = Path(str(weights))
+    if p.is_file():
+        return hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+    return str(weights)
+
+
+def cached_features(model, backbone: str, image_size: int, weights_key: str, x: np.ndarray, split: str,
+                    batch_size: int = 256, progress: bool = True) -> list:
+    """``[pooled, *tail_inputs]`` for images ``x``, computed once and cached in ``data/cache/features``.
+
+    One pass through the frozen backbone gives both the pooled features (steps 1 and 2) and the
+    activations at the input of the unfrozen tail (step 3). A tqdm progress bar shows while features
+    are computed; a cache hit prints nothing.
+    """
+    data_key = hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()[:10]
+    path = feature_cache_dir() / f"{backbone}_{image_size}_{weights_key}_{split}_{data_key}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return [z[k] for k in sorted(z.files)]
+    from tqdm.auto import tqdm
+
+    extractor = feature_extractor(model, backbone, with_tail_inputs=True)
+    chunks = None
+    for start in tqdm(range(0, len(x), batch_size), desc=f"{backbone} features, {split}", unit="batch",
+                      disable=not progress, leave=False):
+        outs = extractor(x[start:start + batch_size], training=False)
+        outs = [np.asarray(o, dtype=np.float32) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
+        chunks = [[o] for o in outs] if chunks is None else [c + [o] for c, o in zip(chunks, outs)]
+    arrays = [np.concatenate(c) for c in chunks]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **{f"a{i}": a for i, a in enumerate(arrays)})
+    tmp.replace(path)
+    return arrays
+
+
+def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_units=(), dropout: float = 0.0,
+                       unfrozen: bool = False, init_head_from: str | None = None, backbone_weights="imagenet",
+                       task: str = "fashion", retrain: bool = False, progress: bool = True, **fit_args):
+    """One step of the transfer benchmark, trained on cached features (or loaded when saved).
+
+    Step 1: ``head_units=()``; step 2: two dense layers; step 3: ``unfrozen=True`` with
+    ``init_head_from`` the step-2 model, so fine-tuning starts from the trained head. Raises
+    :class:`~helpers.errors.PretrainedWeightsUnavailable` when the ImageNet weights cannot be had.
+    """
+    from . import training, weights_store
+
+    if not retrain and weights_store.exists(name):
+        return training.load(name)
+    hparams = {"backbone": backbone, "image_size": image_size, "head_units": list(head_units),
+               "dropout": dropout, "unfrozen": unfrozen}
+    key = weights_id(backbone, backbone_weights)
+    init_head = training.load(init_head_from)[0].get_layer("head").get_weights() if init_head_from else None
+
+    def prepare(model, data):
+        if init_head is not None:
+            model.get_layer("head").set_weights(init_head)
+        feats = {s: cached_features(model, backbone, image_size, key, xy[0], s, progress=progress)
+                 for s, xy in data.items()}
+        if not unfrozen:
+            return model.get_layer("head"), {s: f[0] for s, f in feats.items()}
+        tail_inputs = {s: (f[1] if len(f) == 2 else f[1:]) for s, f in feats.items()}
+        return tail_model(model, backbone), tail_inputs
+
+    notes = {"accelerated": "trained on cached backbone features" + (" (tail inputs)" if unfrozen else ""),
+             "unfrozen_layers": list(TAILS[backbone].unfrozen) if unfrozen else [],
+             "init_head_from": init_head_from, "backbone_weights": key}
+    return training.fit(name, task=task, architecture="transfer", hparams=hparams, prepare=prepare,
+                        build_kwargs={"backbone_weights": backbone_weights}, notes=notes, **fit_args)
+
+
+#: The benchmark protocol, in order. Step 3 starts from step 2's trained head.
+PROTOCOL = {
+    "frozen": dict(title="1 · frozen backbone + softmax", head_units=(), dropout=0.0, unfrozen=False,
+                   learning_rate=1e-3, epochs=30, patience=5),
+    "dense_head": dict(title="2 · + two dense layers", head_units=(256, 128), dropout=0.3, unfrozen=False,
+                       learning_rate=1e-3, epochs=30, patience=5),
+    "fine_tuned": dict(title="3 · last two layers unfrozen", head_units=(256, 128), dropout=0.3, unfrozen=True,
+                       learning_rate=1e-4, epochs=12, patience=3, init_head_from="dense_head"),
+}
+
+
+def step_name(backbone: str, step: str) -> str:
+    return f"fashion_tl_{backbone}_{step}"
+
+
+def precompute_features(backbone: str, image_size: int, data: dict, progress: bool = True) -> float:
+    """Fill the feature cache for every split (raises if the ImageNet weights are unavailable); seconds taken."""
+    from . import training
+
+    t = time.perf_counter()
+    model = training.build_model("fashion", "transfer", {"backbone": backbone, "image_size": image_size},
+                                 backbone_weights="imagenet")
+    key = weights_id(backbone, "imagenet")
+    for split, (x, _) in data.items():
+        cached_features(model, backbone, image_size, key, x, split, progress=progress)
+    return time.perf_counter() - t
+
+
+def run_protocol(backbone: str, image_size: int = 96, retrain: bool = False, batch_size: int = 128, **kw) -> dict:
+    """Train (or load) the three steps for ``backbone``; returns ``{step: (model, record)}``."""
+    out = {}
+    for step, cfg in PROTOCOL.items():
+        init = cfg.get("init_head_from")
+        out[step] = train_or_load_step(
+            step_name(backbone, step), backbone=backbone, image_size=image_size, head_units=cfg["head_units"],
+            dropout=cfg["dropout"], unfrozen=cfg["unfrozen"], init_head_from=step_name(backbone, init) if init else None,
+            retrain=retrain, epochs=cfg["epochs"], patience=cfg["patience"], learning_rate=cfg["learning_rate"],
+            batch_size=batch_size, monitor="val_loss", refit_on_train_and_val=True, **kw)
+    return out
+
+
+def predict_cached(model, record: dict, split: str, data: dict) -> np.ndarray:
+    """Class probabilities of a saved transfer model for one split, from the feature cache (fast)."""
+    from . import training
+
+    hp = record["hparams"]
+    feats = cached_features(model, hp["backbone"], hp["image_size"], record["notes"]["backbone_weights"],
+                            data[split][0], split, progress=False)
+    if hp["unfrozen"]:
+        return training.predict_proba(tail_model(model, hp["backbone"]), feats[1] if len(feats) == 2 else feats[1:])
+    return training.predict_proba(model.get_layer("head"), feats[0])

@@ -1,0 +1,59 @@
+"""The transfer-learning path on tiny inputs with random backbone weights (ResNet50 included)."""
+
+import numpy as np
+import pytest
+
+from helpers import tasks, training, transfer
+
+
+@pytest.fixture
+def tiny_rgb_task(monkeypatch):
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        y = np.arange(n) % 2
+        x = rng.integers(0, 50, (n, 8, 8, 1)).astype(np.uint8)
+        x[y == 1, 2:6, 2:6] = 240
+        return x, y.astype(np.int64)
+
+    data = {"train": make(24), "val": make(8), "test": make(8)}
+    task = tasks.Task("tiny10", "two classes, 10-way softmax", [f"c{i}" for i in range(3)], (8, 8, 1),
+                      lambda: data, lambda im: None)
+    monkeypatch.setitem(tasks.TASKS, "tiny10", task)
+    return data
+
+
+STEP = dict(image_size=32, task="tiny10", backbone_weights=None, epochs=2, batch_size=8, patience=None,
+            refit_on_train_and_val=True, progress=False)
+
+
+@pytest.mark.parametrize("backbone", ["mobilenet_v2", "resnet50"])
+def test_three_steps_train_on_cached_features_and_reload(tiny_rgb_task, isolated_dirs, backbone):
+    m1, r1 = transfer.train_or_load_step(f"{backbone}_s1", backbone=backbone, **STEP)
+    assert r1["trainable_params"] < r1["params"] and r1["hparams"]["unfrozen"] is False
+    cache = sorted(p.name for p in transfer.feature_cache_dir().iterdir())
+    assert len(cache) == 3 and all(p.startswith(f"{backbone}_32_random_") for p in cache)  # one file per split
+    m2, r2 = transfer.train_or_load_step(f"{backbone}_s2", backbone=backbone, head_units=[8, 8], dropout=0.1, **STEP)
+    m3, r3 = transfer.train_or_load_step(f"{backbone}_s3", backbone=backbone, head_units=[8, 8], dropout=0.1,
+                                         unfrozen=True, init_head_from=f"{backbone}_s2", **STEP)
+    assert len(list(transfer.feature_cache_dir().iterdir())) == 3  # step 3 reused the same cache
+    assert r3["notes"]["unfrozen_layers"] == list(transfer.TAILS[backbone].unfrozen)
+    assert r3["trainable_params"] > r2["trainable_params"]
+    # the full model (images in) reproduces the metrics computed on cached features
+    for name, rec in ((f"{backbone}_s1", r1), (f"{backbone}_s3", r3)):
+        model, _ = training.load(name)
+        x, y = tiny_rgb_task["test"]
+        from helpers.metrics import classification_metrics
+        got = classification_metrics(y, training.predict_proba(model, x))
+        assert abs(got["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4
+
+
+def test_tail_model_reproduces_the_backbone_output():
+    import keras
+
+    model = training.models.build("transfer", (8, 8, 1), 3, "softmax", backbone="mobilenet_v2", image_size=32)
+    x = np.random.default_rng(0).integers(0, 255, (2, 8, 8, 1)).astype(np.float32)
+    pooled, cut = transfer.feature_extractor(model, "mobilenet_v2", with_tail_inputs=True)(x)
+    np.testing.assert_allclose(np.asarray(transfer.tail_model(model, "mobilenet_v2")(cut)),
+                               np.asarray(model(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(model.get_layer("head")(pooled)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)

@@ -12,7 +12,6 @@ seconds, naming the files and where to put them.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import shutil
 import socket
 import urllib.error
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import paths
+from .checksums import file_digest
 from .errors import ChecksumError, DataNotFoundError
 
 ENV_DIR = "FASHION_MNIST_DIR"
@@ -43,11 +43,7 @@ CLASS_NAMES = [
 
 
 def md5sum(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_digest(path, "md5")
 
 
 def read_idx(path: Path) -> np.ndarray:

@@ -1,10 +1,17 @@
 """Train-or-load: the one way every notebook fits a model.
 
 ``train_or_load(name, ...)`` loads ``weights/<name>`` when present (sha256-verified) unless
-``retrain`` is set; otherwise it trains with a checkpoint that keeps the best *validation* loss,
-early stopping on validation loss, a resumable backup (``data/checkpoints/<name>``) and a CSV
-history, then scores validation and test once and saves weights + record. Learning curves are
-always drawn from the record's history, so a loaded model looks exactly like a trained one.
+``retrain`` is set. Otherwise :func:`fit` runs the project's protocol:
+
+1. *selection run* on the training split, validated on the validation split, with a checkpoint
+   of the best validation epoch, early stopping, an optional learning-rate reduction on plateaus,
+   a resumable backup (``data/checkpoints/<name>``) and a CSV history;
+2. optionally a *refit* of a fresh model on training + validation images for the chosen number of
+   epochs (same seed, same learning-rate schedule);
+3. validation metrics (of the selection run) and test metrics (of the final model, once), saved
+   with the weights in ``weights/<name>.json``.
+
+Learning curves are drawn from the record's history, so a loaded model looks like a trained one.
 """
 
 from __future__ import annotations
@@ -33,21 +40,19 @@ def predict_proba(model, x, batch_size: int = 512) -> np.ndarray:
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
 
 
-class _EpochTimer:
-    """Adds ``epoch_seconds`` to each epoch's logs (so the CSV history records it)."""
+def epoch_timer():
+    """A callback that adds ``epoch_seconds`` to each epoch's logs (so the history records it)."""
+    import keras
 
-    def __new__(cls):
-        import keras
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t = time.perf_counter()
 
-        class EpochTimer(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self._t = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["epoch_seconds"] = time.perf_counter() - self._t
 
-            def on_epoch_end(self, epoch, logs=None):
-                if logs is not None:
-                    logs["epoch_seconds"] = time.perf_counter() - self._t
-
-        return EpochTimer()
+    return EpochTimer()
 
 
 def _read_history(csv_path) -> dict:
@@ -89,7 +94,7 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
                                                                patience=reduce_lr_patience, min_lr=1e-6))
     if lr_schedule:
         callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: float(lr_schedule[epoch])))
-    callbacks += [_EpochTimer(), keras.callbacks.CSVLogger(str(history_csv), append=True)]
+    callbacks += [epoch_timer(), keras.callbacks.CSVLogger(str(history_csv), append=True)]
     model.fit(*train, validation_data=val, epochs=epochs, batch_size=batch_size,
               callbacks=callbacks, verbose=0, **(fit_kwargs or {}))
     history = _read_history(history_csv)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backbones, paths
+from .checksums import file_digest
 from .models import register
 
 
@@ -141,7 +142,7 @@ def weights_id(backbone: str, weights) -> str:
         return "random"
     p = Path(str(weights))
     if p.is_file():
-        return hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+        return file_digest(p)[:12]
     return str(weights)
 
 

@@ -80,9 +80,22 @@ def _hypermodel(task_name: str):
     return build
 
 
-def search(strategy: str, data: dict, *, max_epochs: int, budget_epochs: int, batch_size: int = 128,
-           seed: int = 42, task: str = "fashion", directory=None) -> pd.DataFrame:
-    """Run one strategy until about ``budget_epochs`` training epochs are spent; one row per trial."""
+def search_equal_budget(data: dict, *, max_epochs: int, hyperband_iterations: int = 1, batch_size: int = 128,
+                        seed: int = 42, task: str = "fashion") -> pd.DataFrame:
+    """Hyperband first; then random search with as many full-length trials as Hyperband's epochs allow."""
+    hb = search("hyperband", data, max_epochs=max_epochs, hyperband_iterations=hyperband_iterations,
+                batch_size=batch_size, seed=seed, task=task)
+    budget = int(hb["epochs"].sum())
+    rs = search("random", data, max_epochs=max_epochs, budget_epochs=budget, batch_size=batch_size, seed=seed,
+                task=task)
+    return pd.concat([rs, hb], ignore_index=True)
+
+
+def search(strategy: str, data: dict, *, max_epochs: int, budget_epochs: int | None = None,
+           hyperband_iterations: int = 1, batch_size: int = 128, seed: int = 42, task: str = "fashion",
+           directory=None) -> pd.DataFrame:
+    """Run one strategy; one row per trial. Random search runs ``budget_epochs // max_epochs`` trials
+    (trials stopped early spend less); Hyperband runs ``hyperband_iterations`` full rounds."""
     check_ready()
     import keras
     import keras_tuner as kt
@@ -91,9 +104,11 @@ def search(strategy: str, data: dict, *, max_epochs: int, budget_epochs: int, ba
     common = dict(objective="val_accuracy", seed=seed, directory=str(directory), project_name=strategy,
                   overwrite=True, max_consecutive_failed_trials=1)
     if strategy == "random":
-        tuner = kt.RandomSearch(_hypermodel(task), max_trials=max(1, budget_epochs // max_epochs), **common)
+        tuner = kt.RandomSearch(_hypermodel(task), max_trials=max(1, round((budget_epochs or max_epochs) / max_epochs)),
+                                **common)
     elif strategy == "hyperband":
-        tuner = kt.Hyperband(_hypermodel(task), max_epochs=max_epochs, factor=3, hyperband_iterations=1, **common)
+        tuner = kt.Hyperband(_hypermodel(task), max_epochs=max_epochs, factor=3,
+                             hyperband_iterations=hyperband_iterations, **common)
     else:
         raise HelpersError(f"unknown strategy {strategy!r}: random or hyperband")
 

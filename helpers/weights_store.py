@@ -9,13 +9,13 @@ different model.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
 from pathlib import Path
 
 from . import paths
+from .checksums import file_digest
 from .errors import WeightsChecksumError, WeightsNotFoundError
 
 
@@ -28,11 +28,7 @@ def record_path(name: str) -> Path:
 
 
 def sha256sum(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_digest(path, "sha256")
 
 
 def exists(name: str) -> bool:
@@ -109,7 +105,12 @@ def save(name: str, model, record: dict) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     path = weights_path(name)
     tmp = path.with_name(path.name + ".tmp.weights.h5")
-    model.save_weights(tmp)
+    optimizer = getattr(model, "optimizer", None)
+    try:  # the model's weights only: the optimizer's state would triple the file for nothing
+        model.optimizer = None
+        model.save_weights(tmp)
+    finally:
+        model.optimizer = optimizer
     os.replace(tmp, path)
     record = dict(record)
     record["name"] = name

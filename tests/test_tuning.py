@@ -9,6 +9,9 @@ from helpers.errors import HelpersError
 def test_both_strategies_run_and_record_every_trial(tiny_task, isolated_dirs):
     _, data = tiny_task
     df = tuning.search("random", data, max_epochs=1, budget_epochs=2, batch_size=32, task="tiny")
+    both = tuning.search_equal_budget(data, max_epochs=2, batch_size=32, task="tiny")
+    hb_epochs = both.loc[both.strategy == "hyperband", "epochs"].sum()
+    assert (both.strategy == "random").sum() == max(1, round(hb_epochs / 2))
     assert len(df) == 2 and (df["status"] == "COMPLETED").all()
     assert set(tuning.SPACE) <= set(df.columns) and df["val_accuracy"].between(0, 1).all()
     hb = tuning.search("hyperband", data, max_epochs=2, budget_epochs=2, batch_size=32, task="tiny")

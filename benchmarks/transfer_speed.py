@@ -1,6 +1,6 @@
 """Naive vs accelerated transfer learning: the same head trained both ways, on the same data, in one run.
 
-    .venv/bin/python benchmarks/transfer_speed.py [--n-train 5000 --n-val 1000 --epochs 4]
+    .venv/bin/python benchmarks/transfer_speed.py [--n-train 10000 --n-val 1000 --epochs 3]
 
 *Naive*: images go through the frozen backbone every epoch (the usual ``model.fit`` on the full model).
 *Accelerated*: the backbone's output (steps 1-2) or the activations at the input of the unfrozen layers
@@ -100,9 +100,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backbone", default="mobilenet_v2")
     ap.add_argument("--image-size", type=int, default=96)
-    ap.add_argument("--n-train", type=int, default=5000)
+    ap.add_argument("--n-train", type=int, default=10000)
     ap.add_argument("--n-val", type=int, default=1000)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "transfer_speed.json"))
     args = ap.parse_args(argv)

@@ -66,10 +66,10 @@ def simple_cnn(input_shape, n_outputs, output_activation, filters=32, dense_unit
 
 @register("own_cnn")
 def own_cnn(input_shape, n_outputs, output_activation, filters=32, blocks=2, dense_units=256,
-            conv_dropout=0.25, dense_dropout=0.4, augment=True, translate=0.08, name="own_cnn"):
+            conv_dropout=0.25, dense_dropout=0.4, augment=True, translate=0.08, flip=False, name="own_cnn"):
     """Our CNN: ``blocks`` x [Conv-BN-ReLU, Conv-BN-ReLU, MaxPool, Dropout] with filters doubling per block,
-    then Dense-BN-ReLU-Dropout and the output. Optional augmentation (random shifts, left-right flips) is
-    active only during training."""
+    then Dense-BN-ReLU-Dropout and the output. Optional augmentation (random shifts of up to ``translate``
+    of the size, optional left-right flips) is active only during training."""
     import keras
     from keras import layers
 
@@ -77,7 +77,8 @@ def own_cnn(input_shape, n_outputs, output_activation, filters=32, blocks=2, den
     x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
     if augment:
         x = layers.RandomTranslation(translate, translate, fill_mode="constant", name="aug_shift")(x)
-        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
+        if flip:
+            x = layers.RandomFlip("horizontal", name="aug_flip")(x)
     f = int(filters)
     for b in range(int(blocks)):
         for c in range(2):

@@ -43,3 +43,10 @@ def test_retrain_is_off_and_output_markers_are_justified(nb):
             if "NBVAL_IGNORE_OUTPUT" in line:
                 assert re.match(r"#\s*NBVAL_IGNORE_OUTPUT\s*[:-]\s*\S.{10,}", line.strip()), \
                     "say why the output may differ: '# NBVAL_IGNORE_OUTPUT: reason'"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_code_cell_compiles_with_this_python(nb):
+    """Catches syntax that only newer Pythons accept (e.g. nested f-strings reusing quotes) in seconds."""
+    for i, c in enumerate(code_cells(nb)):
+        compile("".join(c["source"]), f"{nb.name}[cell {i}]", "exec")

@@ -21,8 +21,21 @@ def register(name: str):
     return deco
 
 
+#: Modules that register further architectures when imported (kept out of this module's imports).
+PLUGINS = ("helpers.transfer",)
+
+
+def _load_plugins() -> None:
+    import importlib
+
+    for module in PLUGINS:
+        importlib.import_module(module)
+
+
 def build(architecture: str, input_shape, n_outputs: int, output_activation: str, **hparams):
     """Build a registered architecture."""
+    if architecture not in ARCHITECTURES:
+        _load_plugins()
     if architecture not in ARCHITECTURES:
         raise UnknownNameError(f"unknown architecture {architecture!r}; known: {sorted(ARCHITECTURES)}")
     return ARCHITECTURES[architecture](tuple(input_shape), n_outputs, output_activation, **hparams)

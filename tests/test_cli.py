@@ -84,3 +84,13 @@ def test_predict_command_line_never_shows_a_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "helpers.predict", "--task", "fashion", str(bad)],
                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.startswith("error:")
+
+
+def test_evaluate_rebuilds_every_architecture_in_a_fresh_process(tmp_path):
+    """A fresh interpreter knows every architecture (a transfer model, not only those imported by other tests)."""
+    code = ("from helpers import models\n"
+            "m = models.build('transfer', (8, 8, 1), 3, 'softmax', image_size=32)\n"
+            "print(sorted(models.ARCHITECTURES))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-500:]
+    assert "transfer" in r.stdout and "own_cnn" in r.stdout

@@ -56,10 +56,11 @@ def candidate_dirs(env_var: str, *relative: str) -> list[Path]:
 def display_path(path: Path | str) -> str:
     """A path as shown to users and in notebook outputs: relative to the repository when
     possible, so that outputs do not depend on where the repository was checked out."""
-    p = Path(path).resolve()
+    # normalise without resolving symlinks: ../shared is often a link, and must still show as ../shared
+    p = Path(os.path.abspath(path))
     for base, label in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):
         try:
-            return label + str(p.relative_to(base))
+            return label + str(p.relative_to(os.path.abspath(base)))
         except ValueError:
             continue
     return str(path)

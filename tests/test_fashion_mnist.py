@@ -103,3 +103,11 @@ def test_real_files_in_shared_match_official_md5(monkeypatch):
         pytest.skip("../shared/datasets/fashion-mnist not present on this machine")
     for name, md5 in fashion_mnist.FILES.values():
         assert fashion_mnist.md5sum(shared / name) == md5
+
+
+def test_display_path_keeps_linked_shared_folder_relative(tmp_path):
+    from helpers.paths import REPO_ROOT, display_path
+
+    assert display_path(REPO_ROOT.parent / "shared" / "datasets" / "x") == "../shared/datasets/x"
+    assert display_path(REPO_ROOT / "data" / "fashion-mnist") == "data/fashion-mnist"
+    assert display_path(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")

@@ -17,8 +17,16 @@ Small modules, each named for what it holds:
 - ``plots``           learning curves, confusion matrices, image grids
 - ``repro``           seeds, op determinism, quiet TensorFlow logs
 - ``notebook``        the set-up every notebook's first cell runs
+- ``transfer``        ImageNet-backbone models, cached features, the three-step protocol (notebook 03)
+- ``tuning``          KerasTuner search space and equal-budget random search vs Hyperband (notebook 04)
+- ``data_understanding``  class balance, statistics, similar classes, duplicates (notebook 01)
+- ``reporting``       comparison tables, most-confused pairs, per-class reports
+- ``binary``          Clothing vs Footwear & Bags: binarising, scores, McNemar (notebook 07)
+- ``checksums``       md5 / sha256 of files
+- ``cli``             how the command-line tools turn user errors into one clear line
 - ``evaluate``        ``python -m helpers.evaluate NAME [--check]``
 - ``predict``         ``python -m helpers.predict --task TASK FILE...``
+- ``run_notebooks``   ``python -m helpers.run_notebooks`` (the main job, ``make run``)
 
 Import the submodules you need; importing the package itself does not load TensorFlow.
 """

@@ -22,7 +22,10 @@ quiet_tensorflow()
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, monkeypatch):
-    """Point data/, weights/ and shared/ at empty temporary folders."""
+    """Point data/, weights/ and shared/ at empty temporary folders; no Fashion-MNIST splits cached
+    in memory from another test (a tiny synthetic set must not leak into the next one)."""
+    from helpers import tasks
+
     for var, sub in (("HELPERS_DATA_DIR", "data"), ("HELPERS_WEIGHTS_DIR", "weights"),
                      ("HELPERS_SHARED_DIR", "shared")):
         (tmp_path / sub).mkdir()
@@ -30,7 +33,9 @@ def isolated_dirs(tmp_path, monkeypatch):
     for var in ("FASHION_MNIST_DIR", "PRETRAINED_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    return tmp_path
+    tasks.fashion_splits.cache_clear()
+    yield tmp_path
+    tasks.fashion_splits.cache_clear()
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
@@ -83,3 +88,16 @@ def tiny_task(monkeypatch):
     task = tasks.Task("tiny", "synthetic stripes", ["left", "middle", "right"], (8, 8, 1), lambda: data, prepare)
     monkeypatch.setitem(tasks.TASKS, "tiny", task)
     return task, data
+
+
+#: Fit arguments of a small dense model on the tiny task: fast, and accurate on its stripes.
+TINY_FIT = dict(task="tiny", architecture="dense", hparams={"units": [16], "dropout": 0.0},
+                epochs=6, batch_size=16, patience=3, learning_rate=0.01)
+
+
+@pytest.fixture
+def tiny_dense(tiny_task):
+    """``(model, record)`` of the small dense model, trained and saved as ``tiny_dense``."""
+    from helpers import training
+
+    return training.train_or_load("tiny_dense", **TINY_FIT)

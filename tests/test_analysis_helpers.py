@@ -70,3 +70,16 @@ def test_class_statistics_and_similarity():
     assert du.most_similar_classes(mean, ["dark", "bright"]).iloc[0]["RMS difference of mean images"] == 200
     bal = du.class_balance({"train": y}, ["dark", "bright"])
     assert bal.loc["total", "train"] == 4
+
+
+def test_comparison_table_counts_selection_and_refit_time():
+    def record(name, refit):
+        training = {"seconds": 10.0, "epochs_run": 5, "best_epoch": 3, "batch_size": 32}
+        if refit:
+            training["refit"] = {"seconds": 6.5}
+        return {"name": name, "params": 100, "training": training,
+                "metrics": {s: {"accuracy": 0.9, "macro_f1": 0.8} for s in ("val", "test")}}
+
+    table = reporting.comparison_table([record("a", False), record("b", True)], extra={"note": ["x", "y"]})
+    assert table.loc["a", "training time (s)"] == 10.0 and table.loc["b", "training time (s)"] == 16.5
+    assert table.loc["b", "epochs run (best)"] == "5 (3)" and list(table["note"]) == ["x", "y"]

@@ -6,26 +6,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import evaluate, predict, training
+from helpers import evaluate, predict
 from helpers.paths import REPO_ROOT
-
-FIT = dict(task="tiny", architecture="dense", hparams={"units": [16], "dropout": 0.0},
-           epochs=4, batch_size=16, patience=3, learning_rate=0.01)
 
 
 @pytest.fixture
-def saved(tiny_task):
-    return training.train_or_load("tiny_model", **FIT)
+def saved(tiny_dense):
+    return tiny_dense
 
 
 def test_evaluate_prints_json_and_check_passes(saved, capsys):
-    assert evaluate.main(["tiny_model", "--check"]) == 0
+    assert evaluate.main(["tiny_dense", "--check"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["check"] == "ok" and out["metrics"]["accuracy"] == saved[1]["metrics"]["test"]["accuracy"]
 
 
 def test_evaluate_check_fails_when_record_differs(saved, isolated_dirs, capsys):
-    path = isolated_dirs / "weights" / "tiny_model.json"
+    path = isolated_dirs / "weights" / "tiny_dense.json"
     rec = json.loads(path.read_text())
     rec["metrics"]["test"]["accuracy"] -= 0.05
     path.write_text(json.dumps(rec))

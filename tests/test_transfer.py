@@ -39,6 +39,12 @@ def test_three_steps_train_on_cached_features_and_reload(tiny_rgb_task, isolated
     assert len(list(transfer.feature_cache_dir().iterdir())) == 3  # step 3 reused the same cache
     assert r3["notes"]["unfrozen_layers"] == list(transfer.TAILS[backbone].unfrozen)
     assert r3["trainable_params"] > r2["trainable_params"]
+    assert {r["training"]["steps_per_execution"] for r in (r1, r2, r3)} == {transfer.STEPS_PER_EXECUTION}
+    # step 3's selection run started from step 2's head before step 2's refit saw the validation images
+    assert r3["notes"]["init_head_for_selection"].endswith("replayed: identical to its recorded history")
+    replayed, identical = transfer.replay_selection_head(f"{backbone}_s2", None, progress=False)
+    saved = m2.get_layer("head").get_weights()
+    assert identical and any(not np.array_equal(a, b) for a, b in zip(replayed, saved))
     # the full model (images in) reproduces the metrics computed on cached features
     for name, rec in ((f"{backbone}_s1", r1), (f"{backbone}_s3", r3)):
         model, _ = training.load(name)

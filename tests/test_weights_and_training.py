@@ -6,13 +6,12 @@ import pytest
 from helpers import training, weights_store
 from helpers.errors import WeightsChecksumError, WeightsNotFoundError
 
-FIT = dict(task="tiny", architecture="dense", hparams={"units": [16], "dropout": 0.0},
-           epochs=6, batch_size=16, patience=3, learning_rate=0.01)
+from conftest import TINY_FIT as FIT
 
 
 @pytest.fixture
-def trained(tiny_task):
-    return training.train_or_load("tiny_dense", **FIT)
+def trained(tiny_dense):
+    return tiny_dense
 
 
 def test_training_writes_weights_and_a_complete_record(trained, isolated_dirs):
@@ -90,3 +89,36 @@ def test_mixed_precision_training_is_scored_and_saved_in_float32(tiny_task):
     x, y = tiny_task[1]["test"]
     from helpers.metrics import classification_metrics
     assert classification_metrics(y, training.predict_proba(loaded, x)) == rec["metrics"]["test"]
+
+
+@pytest.mark.parametrize("pipeline", training.INPUT_PIPELINES)
+def test_several_steps_per_execution_change_the_speed_not_the_model(tiny_task, pipeline):
+    fit = dict(FIT, hparams={"units": [16], "dropout": 0.3}, input_pipeline=pipeline)  # dropout: its random stream too
+    one, rec_one = training.train_or_load("tiny_spe1", refit_on_train_and_val=True, **fit)
+    many, rec_many = training.train_or_load("tiny_spe4", refit_on_train_and_val=True, steps_per_execution=4, **fit)
+    assert rec_one["training"]["input_pipeline"] == pipeline
+    assert rec_many["training"]["steps_per_execution"] == 4 and rec_one["training"]["steps_per_execution"] == 1
+    assert rec_many["history"]["loss"] == rec_one["history"]["loss"]
+    assert rec_many["metrics"] == rec_one["metrics"]
+    for a, b in zip(one.get_weights(), many.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_steady_pipeline_shuffles_reproducibly_and_learns(tiny_task):
+    fit = dict(FIT, input_pipeline="steady", refit_on_train_and_val=True)
+    model, rec = training.train_or_load("tiny_steady", **fit)
+    again, rec2 = training.train_or_load("tiny_steady", retrain=True, **fit)
+    assert rec2["history"]["loss"] == rec["history"]["loss"] and rec2["metrics"] == rec["metrics"]
+    assert rec["metrics"]["val"]["accuracy"] > 0.6  # the stripes are easy
+    # the order changes every epoch, and it is a permutation of the whole split
+    x, y = tiny_task[1]["train"]
+    ds = training.array_dataset(np.arange(len(y)), y, 7, shuffle_seed=3)
+    first, second = (np.concatenate([b[0].numpy() for b in ds]) for _ in range(2))
+    assert sorted(first) == list(range(len(y))) and not np.array_equal(first, second)
+    in_order = np.concatenate([b[0].numpy() for b in training.array_dataset(np.arange(len(y)), y, 7)])
+    np.testing.assert_array_equal(in_order, np.arange(len(y)))
+
+
+def test_unknown_input_pipeline_is_a_clear_error(tiny_task):
+    with pytest.raises(ValueError, match="input_pipeline must be one of"):
+        training.train_or_load("tiny_bad", input_pipeline="fast", **FIT)

@@ -1,0 +1,36 @@
+"""The benchmark scripts run end to end (tiny data, random backbone weights): their figures are
+recorded by running them for real, this only guards the code path and the results file's shape."""
+
+import importlib.util
+import json
+
+import pytest
+
+from helpers.paths import REPO_ROOT
+
+
+@pytest.fixture
+def transfer_speed():
+    spec = importlib.util.spec_from_file_location("transfer_speed", REPO_ROOT / "benchmarks" / "transfer_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_transfer_speed_trains_the_same_head_both_ways(transfer_speed, tiny_fashion, isolated_dirs, monkeypatch,
+                                                       tmp_path):
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
+    out = tmp_path / "speed.json"
+    transfer_speed.main(["--image-size", "32", "--n-train", "20", "--n-val", "8", "--epochs", "2",
+                         "--batch-size", "4", "--steps-per-execution", "2", "--backbone-weights", "none",
+                         "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["config"]["steps_per_execution"] == 2 and saved["versions"]["keras"]
+    assert list(saved["results"]) == ["frozen", "dense_head", "fine_tuned"]
+    for step, r in saved["results"].items():
+        assert r["target speed-up"] == transfer_speed.TARGETS[step]
+        assert r["target met"] == (r["speed-up per epoch"] >= r["target speed-up"])
+        assert len(r["naive epoch seconds"]) == len(r["accelerated epoch CPU seconds"]) == 2
+        assert r["naive_seconds_per_epoch"] == pytest.approx(r["naive epoch seconds"][1], abs=1e-3)
+        # same seed, same batches: caching changes the speed, not the training
+        assert r["accelerated val accuracy per epoch"] == pytest.approx(r["naive val accuracy per epoch"], abs=1e-6)

@@ -56,10 +56,11 @@ def timed_fit(model, train, val, *, epochs, batch_size, learning_rate, loss, ste
             logs["epoch_seconds"] = time.perf_counter() - self._t
             logs["epoch_cpu_seconds"] = time.process_time() - self._c
 
+    steps_per_execution = training.effective_settings("steady", steps_per_execution)[1]
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
-    h = model.fit(training.array_dataset(*train, batch_size, shuffle_seed=seed), shuffle=False, epochs=epochs,
-                  validation_data=training.array_dataset(*val, batch_size), verbose=0, callbacks=[Timer()])
+    h = model.fit(**training.fit_data(train, val, batch_size, "steady", seed), epochs=epochs, verbose=0,
+                  callbacks=[Timer()])
     return h.history
 
 
@@ -95,7 +96,8 @@ def run(backbone, image_size, n_train, n_val, epochs, batch_size, steps_per_exec
                  for s, xy in sub.items()}
         feature_seconds = time.perf_counter() - t
         if cfg["unfrozen"]:
-            trained, inputs = transfer.tail_model(model, backbone), {s: f[1] for s, f in feats.items()}
+            trained = transfer.tail_model(model, backbone)
+            inputs = {s: (f[1] if len(f) == 2 else f[1:]) for s, f in feats.items()}  # ResNet50: two cut tensors
         else:
             trained, inputs = model.get_layer("head"), {s: f[0] for s, f in feats.items()}
         h_fast = timed_fit(trained, (inputs["train"], sub["train"][1]), (inputs["val"], sub["val"][1]), **fit)
@@ -114,8 +116,9 @@ def run(backbone, image_size, n_train, n_val, epochs, batch_size, steps_per_exec
             "feature_seconds (once)": round(feature_seconds, 1),
             "naive val accuracy": acc_naive["accuracy"], "accelerated val accuracy": acc_fast["accuracy"],
             "naive val accuracy per epoch": h_naive["val_accuracy"], "accelerated val accuracy per epoch": h_fast["val_accuracy"],
+            "naive val loss per epoch": h_naive["val_loss"], "accelerated val loss per epoch": h_fast["val_loss"],
         }
-        print(step, json.dumps({k: v for k, v in results[step].items() if "accuracy per epoch" not in k}),
+        print(step, json.dumps({k: v for k, v in results[step].items() if "val accuracy per epoch" not in k and "val loss" not in k}),
               flush=True)
     return results
 

@@ -6,22 +6,29 @@ import numpy as np
 import pandas as pd
 
 
+def training_seconds(record: dict) -> float | None:
+    """What producing a saved model cost: the selection run, plus the refit on training + validation
+    images where the protocol has one, plus any replayed run the training started from
+    (``notes["init_head_replay_seconds"]``). ``None`` when the record has no timing."""
+    t = record.get("training", {})
+    if t.get("seconds") is None:
+        return None
+    return round(t["seconds"] + t.get("refit", {}).get("seconds", 0.0)
+                 + record.get("notes", {}).get("init_head_replay_seconds", 0.0), 1)
+
+
 def comparison_table(records, extra: dict | None = None) -> pd.DataFrame:
     """One row per saved model: parameters, epochs, training time, validation and test accuracy.
 
-    The training time is what producing the saved model cost: the selection run plus, where the
-    protocol refits on training + validation images, the refit.
+    The training time is :func:`training_seconds`.
     """
     rows = []
     for r in records:
         t = r.get("training", {})
-        seconds = t.get("seconds")
-        if seconds is not None:
-            seconds = round(seconds + t.get("refit", {}).get("seconds", 0.0), 1)
         rows.append({"model": r["name"], "parameters": r.get("params"),
                      "epochs run (best)": f"{t.get('epochs_run')} ({t.get('best_epoch')})",
                      "batch size": t.get("batch_size"),
-                     "training time (s)": seconds,
+                     "training time (s)": training_seconds(r),
                      "val accuracy": r["metrics"]["val"]["accuracy"],
                      "test accuracy": r["metrics"]["test"]["accuracy"],
                      "test macro F1": r["metrics"]["test"]["macro_f1"]})

@@ -67,18 +67,44 @@ def array_dataset(x, y, batch_size: int, shuffle_seed: int | None = None):
     cores they compete with the training step, and for a small model fed from large arrays a third
     to a half of the epochs ran about 70% slower (step 3's tail on 10,000 cached samples: 1.5 s or
     2.5 s an epoch at random, always 1.5 s with this pipeline). ``x`` may be a list of arrays (a
-    model with several inputs).
+    model with several inputs). Only the indices go through the shuffle buffer; each batch is
+    gathered from one in-memory copy of the arrays.
     """
     import tensorflow as tf
 
-    x = tuple(x) if isinstance(x, (list, tuple)) else x
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    x = tuple(tf.constant(a) for a in x) if isinstance(x, (list, tuple)) else tf.constant(x)
+    y = tf.constant(y)
+    order = tf.data.Dataset.range(int(y.shape[0]))
     if shuffle_seed is not None:
-        ds = ds.shuffle(len(y), seed=shuffle_seed, reshuffle_each_iteration=True)
+        order = order.shuffle(int(y.shape[0]), seed=shuffle_seed, reshuffle_each_iteration=True)
+
+    def gather(i):
+        return tf.nest.map_structure(lambda a: tf.gather(a, i), x), tf.gather(y, i)
+
     options = tf.data.Options()
     options.autotune.enabled = False
     options.threading.private_threadpool_size = 1
-    return ds.batch(batch_size).prefetch(1).with_options(options)
+    return order.batch(batch_size).map(gather).prefetch(1).with_options(options)
+
+
+def fit_data(train, val, batch_size: int, input_pipeline: str = "keras", seed: int = DEFAULT_SEED) -> dict:
+    """The data arguments of ``model.fit`` for ``(x, y)`` arrays, through the chosen input pipeline."""
+    if effective_settings(input_pipeline, 1)[0] == "steady":
+        return dict(x=array_dataset(*train, batch_size, shuffle_seed=seed), shuffle=False,
+                    validation_data=None if val is None else array_dataset(*val, batch_size))
+    return dict(x=train[0], y=train[1], batch_size=batch_size, validation_data=val)
+
+
+def effective_settings(input_pipeline: str, steps_per_execution: int) -> tuple:
+    """``(input_pipeline, steps_per_execution)`` as this backend can honour them: the steady pipeline
+    needs TensorFlow, and Keras' PyTorch trainer only runs one batch per call."""
+    import keras
+
+    if input_pipeline not in INPUT_PIPELINES:
+        raise ValueError(f"input_pipeline must be one of {INPUT_PIPELINES}, not {input_pipeline!r}")
+    backend = keras.backend.backend()
+    return (input_pipeline if backend == "tensorflow" else "keras",
+            1 if backend == "torch" else int(steps_per_execution))
 
 
 def _read_history(csv_path) -> dict:
@@ -106,14 +132,12 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
     updates are the same batch by batch (the weights come out identical); only the Python overhead
     per batch goes, which matters for small models such as heads trained on cached features.
     ``input_pipeline="steady"`` feeds the arrays through :func:`array_dataset` (shuffled from
-    ``seed``) instead of Keras' own pipeline; with a backend other than TensorFlow it falls back to
-    Keras' pipeline.
+    ``seed``) instead of Keras' own pipeline. Settings a backend cannot honour fall back (see
+    :func:`effective_settings`).
     """
     import keras
 
-    if input_pipeline not in INPUT_PIPELINES:
-        raise ValueError(f"input_pipeline must be one of {INPUT_PIPELINES}, not {input_pipeline!r}")
-
+    input_pipeline, steps_per_execution = effective_settings(input_pipeline, steps_per_execution)
     mode = "min" if "loss" in monitor else "max"
     opt = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
     model.compile(optimizer=opt, loss=loss, metrics=["accuracy"], steps_per_execution=steps_per_execution)
@@ -132,22 +156,16 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
     if lr_schedule:
         callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: float(lr_schedule[epoch])))
     callbacks += [epoch_timer(), keras.callbacks.CSVLogger(str(history_csv), append=True)]
-    if _effective(input_pipeline) == "steady":
-        data = dict(x=array_dataset(*train, batch_size, shuffle_seed=seed), shuffle=False,
-                    validation_data=None if val is None else array_dataset(*val, batch_size))
-    else:
-        data = dict(x=train[0], y=train[1], batch_size=batch_size, validation_data=val)
+    data = fit_data(train, val, batch_size, input_pipeline, seed)
+    clash = set(fit_kwargs or {}) & (set(data) | {"epochs", "callbacks", "verbose"}
+                                     | ({"sample_weight"} if input_pipeline == "steady" else set()))
+    if clash:
+        raise ValueError(f"fit_kwargs may not set {sorted(clash)}: run_fit sets them itself")
     model.fit(**data, epochs=epochs, callbacks=callbacks, verbose=0, **(fit_kwargs or {}))
     history = _read_history(history_csv)
     if val is not None:
         model.load_weights(best)
     return history
-
-
-def _effective(input_pipeline: str) -> str:
-    import keras
-
-    return input_pipeline if keras.backend.backend() == "tensorflow" else "keras"
 
 
 def best_epoch(history: dict, monitor: str = "val_loss") -> int:
@@ -212,6 +230,7 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     saved, so that ``helpers.evaluate`` reproduces the recorded metrics exactly.
     """
     task_obj = tasks.get(task)
+    input_pipeline, steps_per_execution = effective_settings(input_pipeline, steps_per_execution)
     data = data if data is not None else task_obj.load_splits()
 
     if mixed_precision and prepare is not None:
@@ -245,7 +264,7 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
                      "early_stopping_patience": patience, "monitor": monitor,
                      "reduce_lr_on_plateau_patience": reduce_lr_patience, "loss": task_obj.loss, "seed": seed,
                      "precision": "mixed_bfloat16 training, float32 scoring" if mixed_precision else "float32",
-                     "steps_per_execution": steps_per_execution, "input_pipeline": _effective(input_pipeline),
+                     "steps_per_execution": steps_per_execution, "input_pipeline": input_pipeline,
                      "seconds": round(float(sum(history.get("epoch_seconds", []))), 1),
                      "train_size": int(len(y["train"])), "val_size": int(len(y["val"]))}
     if refit_on_train_and_val:

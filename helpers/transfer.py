@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import backbones, paths
+from . import backbones, paths, tasks
 from .checksums import file_digest
 from .models import register
 
@@ -192,17 +193,23 @@ def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_u
 
     if not retrain and weights_store.exists(name):
         return training.load(name)
+    fit_args.setdefault("steps_per_execution", STEPS_PER_EXECUTION)
+    fit_args.setdefault("input_pipeline", "steady")
+    training.effective_settings(fit_args["input_pipeline"], fit_args["steps_per_execution"])  # fail early
     notes = {}
     init_heads = None
     if init_head_from:
         saved_head = training.load(init_head_from)[0].get_layer("head").get_weights()
+        t = time.perf_counter()
         selection_head, identical = replay_selection_head(init_head_from, backbone_weights, data=fit_args.get("data"),
                                                           progress=progress)
         init_heads = {"select": selection_head, "refit": saved_head}
         notes["init_head_for_selection"] = (
             f"{init_head_from}'s selection run (training split only), replayed: "
-            + ("identical to its recorded history" if identical else "its history differs from the record "
-               "(other hardware or library versions), still trained on the training split only"))
+            + ("identical to its recorded history" if identical else "its history differs from the record, "
+               "still trained on the training split only"))
+        notes["init_head_replay_seconds"] = round(time.perf_counter() - t, 1)
+        notes["init_head_sha1"] = {phase: weights_digest(w) for phase, w in init_heads.items()}
     return _fit_step(name, backbone=backbone, image_size=image_size, head_units=head_units, dropout=dropout,
                      unfrozen=unfrozen, init_heads=init_heads, init_head_from=init_head_from,
                      backbone_weights=backbone_weights, task=task, progress=progress, notes=notes, **fit_args)
@@ -251,14 +258,32 @@ def replay_selection_head(name: str, backbone_weights="imagenet", data: dict | N
         raise ValueError(f"{name} was trained with backbone weights {rec['notes'].get('backbone_weights')}, not {key}")
     if hp["unfrozen"] or rec["notes"].get("init_head_from"):
         raise ValueError(f"{name}: only a step trained from a fresh head on a frozen backbone can be replayed")
+    splits = data if data is not None else tasks.get(rec["task"]).load_splits()
+    sizes = {"train_size": len(splits["train"][1]), "val_size": len(splits["val"][1])}
+    if any(t.get(k) != v for k, v in sizes.items()):
+        raise ValueError(f"{name} was trained on {t.get('train_size')}/{t.get('val_size')} training/validation images, "
+                         f"not {sizes['train_size']}/{sizes['val_size']}: its selection run cannot be replayed on them")
     model, history = _fit_step(
         f"{name}_selection_replay", backbone=hp["backbone"], image_size=hp["image_size"], head_units=hp["head_units"],
         dropout=hp["dropout"], unfrozen=False, init_heads=None, init_head_from=None, backbone_weights=backbone_weights,
-        task=rec["task"], progress=progress, data=data, selection_only=True, epochs=t["max_epochs"],
+        task=rec["task"], progress=progress, data=splits, selection_only=True, epochs=t["max_epochs"],
         batch_size=t["batch_size"], optimizer=t["optimizer"], learning_rate=t["learning_rate"],
         patience=t["early_stopping_patience"], monitor=t["monitor"], reduce_lr_patience=t["reduce_lr_on_plateau_patience"],
         seed=t["seed"], steps_per_execution=t.get("steps_per_execution", 1), input_pipeline=t.get("input_pipeline", "keras"))
-    return model.get_layer("head").get_weights(), history["loss"] == rec["history"]["loss"]
+    identical = history["loss"] == rec["history"]["loss"]
+    if not identical:
+        warnings.warn(f"replaying {name}'s selection run gave another history than its record (other hardware, "
+                      "library versions or an interrupted original run); the replayed head is still trained on the "
+                      "training split only", stacklevel=2)
+    return model.get_layer("head").get_weights(), identical
+
+
+def weights_digest(weights) -> str:
+    """A short sha1 of a list of weight arrays (to record which weights a run started from)."""
+    h = hashlib.sha1()
+    for w in weights:
+        h.update(np.ascontiguousarray(w).tobytes())
+    return h.hexdigest()[:12]
 
 
 #: Batches per call of the compiled training function when training on cached features. A head's
@@ -307,7 +332,8 @@ def protocol_table(backbone: str):
         trained = (f"{head}, plus {' and '.join(TAILS[backbone].unfrozen)}" if cfg["unfrozen"] else head)
         init = cfg.get("init_head_from")
         rows.append({"step": cfg["title"], "trained": trained,
-                     "starts from": f"step {PROTOCOL[init]['title'].split(' ')[0]}'s head" if init else "random head",
+                     "starts from": (f"step {PROTOCOL[init]['title'].split(' ')[0]}'s head (selection run: as trained "
+                                     "on the training split only)") if init else "random head",
                      "learning rate": f"{cfg['learning_rate']:g}", "max epochs": cfg["epochs"],
                      "early-stopping patience": cfg["patience"]})
     return pd.DataFrame(rows).set_index("step")

@@ -80,6 +80,8 @@ def test_comparison_table_counts_selection_and_refit_time():
         return {"name": name, "params": 100, "training": training,
                 "metrics": {s: {"accuracy": 0.9, "macro_f1": 0.8} for s in ("val", "test")}}
 
-    table = reporting.comparison_table([record("a", False), record("b", True)], extra={"note": ["x", "y"]})
+    replayed = dict(record("c", True), notes={"init_head_replay_seconds": 3.0})
+    table = reporting.comparison_table([record("a", False), record("b", True), replayed], extra={"note": ["x", "y", "z"]})
     assert table.loc["a", "training time (s)"] == 10.0 and table.loc["b", "training time (s)"] == 16.5
-    assert table.loc["b", "epochs run (best)"] == "5 (3)" and list(table["note"]) == ["x", "y"]
+    assert table.loc["c", "training time (s)"] == 19.5
+    assert table.loc["b", "epochs run (best)"] == "5 (3)" and list(table["note"]) == ["x", "y", "z"]

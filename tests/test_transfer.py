@@ -45,6 +45,9 @@ def test_three_steps_train_on_cached_features_and_reload(tiny_rgb_task, isolated
     replayed, identical = transfer.replay_selection_head(f"{backbone}_s2", None, progress=False)
     saved = m2.get_layer("head").get_weights()
     assert identical and any(not np.array_equal(a, b) for a, b in zip(replayed, saved))
+    assert r3["notes"]["init_head_sha1"] == {"select": transfer.weights_digest(replayed),
+                                             "refit": transfer.weights_digest(saved)}
+    assert r3["notes"]["init_head_replay_seconds"] > 0
     # the full model (images in) reproduces the metrics computed on cached features
     for name, rec in ((f"{backbone}_s1", r1), (f"{backbone}_s3", r3)):
         model, _ = training.load(name)
@@ -52,6 +55,16 @@ def test_three_steps_train_on_cached_features_and_reload(tiny_rgb_task, isolated
         from helpers.metrics import classification_metrics
         got = classification_metrics(y, training.predict_proba(model, x))
         assert abs(got["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4
+
+
+def test_a_replay_on_other_data_is_refused(tiny_rgb_task, isolated_dirs):
+    transfer.train_or_load_step("s2", backbone="mobilenet_v2", head_units=[4], **STEP)
+    smaller = {s: (x[:-2], y[:-2]) for s, (x, y) in tiny_rgb_task.items()}
+    with pytest.raises(ValueError, match="cannot be replayed on them"):
+        transfer.replay_selection_head("s2", None, data=smaller, progress=False)
+    with pytest.raises(ValueError, match="input_pipeline must be one of"):  # before any replay or caching
+        transfer.train_or_load_step("s3", backbone="mobilenet_v2", head_units=[4], unfrozen=True, init_head_from="s2",
+                                    input_pipeline="fast", **STEP)
 
 
 def test_tail_model_reproduces_the_backbone_output():

@@ -122,3 +122,17 @@ def test_steady_pipeline_shuffles_reproducibly_and_learns(tiny_task):
 def test_unknown_input_pipeline_is_a_clear_error(tiny_task):
     with pytest.raises(ValueError, match="input_pipeline must be one of"):
         training.train_or_load("tiny_bad", input_pipeline="fast", **FIT)
+
+
+@pytest.mark.parametrize("backend, expected", [("tensorflow", ("steady", 8)), ("jax", ("keras", 8)),
+                                               ("torch", ("keras", 1))])
+def test_settings_fall_back_to_what_the_backend_can_do(monkeypatch, backend, expected):
+    import keras
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    assert training.effective_settings("steady", 8) == expected
+
+
+def test_fit_kwargs_may_not_override_what_run_fit_sets(tiny_task):
+    with pytest.raises(ValueError, match=r"fit_kwargs may not set \['shuffle'\]"):
+        training.train_or_load("tiny_clash", input_pipeline="steady", fit_kwargs={"shuffle": True}, **FIT)

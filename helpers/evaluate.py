@@ -24,7 +24,7 @@ def evaluate_saved(name: str, split: str = "test") -> dict:
     from .training import load, predict_proba
 
     model, record = load(name)
-    data = tasks.get(record["task"]).load_splits()
+    data = tasks.get(record["task"]).splits(record.get("input_shape"))
     if split not in data:
         raise HelpersError(f"task {record['task']!r} has no split {split!r}; splits: {sorted(data)}")
     x, y = data[split]

@@ -97,14 +97,15 @@ def read_manifest(manifest: str | Path):
     return rows, class_names
 
 
-def load_split(root, manifest, split: str, size=(160, 160)):
-    """Images of one split as ``(x uint8 (N,H,W,3), y int64 (N,), class_names)``."""
+def load_split(root, manifest, split: str, size=(160, 160), pad: bool = False):
+    """Images of one split as ``(x uint8 (N,H,W,3), y int64 (N,), class_names)``; ``pad``: padded to a
+    square on white before resizing (no stretching)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     rows, class_names = read_manifest(manifest)
     rows = [r for r in rows if r["split"] == split]
     root = Path(root)
-    x = np.stack([load_rgb_array(root / r["file"], size) for r in rows]) if rows else \
+    x = np.stack([load_rgb_array(root / r["file"], size, pad) for r in rows]) if rows else \
         np.zeros((0, *size, 3), np.uint8)
     y = np.asarray([r["label"] for r in rows], dtype=np.int64)
     return x, y, class_names

@@ -61,12 +61,30 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im
 
 
-def load_rgb_array(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
-    """An image as a uint8 ``(H, W, 3)`` array, resized to ``size=(height, width)`` if given."""
-    im = open_rgb(path)
-    if size is not None:
+def pad_to_square(im: Image.Image, fill=(255, 255, 255)) -> Image.Image:
+    """``im`` centred on a square canvas of ``fill`` (white: a product photo's background), never stretched."""
+    im = to_rgb(im)
+    w, h = im.size
+    if w == h:
+        return im
+    side = max(w, h)
+    canvas = Image.new("RGB", (side, side), tuple(fill))
+    canvas.paste(im, ((side - w) // 2, (side - h) // 2))
+    return canvas
+
+
+def resize_rgb(im: Image.Image, size: tuple[int, int] | None = None, pad: bool = False) -> np.ndarray:
+    """An RGB image as a uint8 ``(H, W, 3)`` array: padded to a square on white first if ``pad``, then
+    resized to ``size=(height, width)`` if given (bilinear, with antialiasing when shrinking)."""
+    im = pad_to_square(im) if pad else to_rgb(im)
+    if size is not None and im.size != (size[1], size[0]):
         im = im.resize((size[1], size[0]), Image.BILINEAR)
     return np.asarray(im, dtype=np.uint8)
+
+
+def load_rgb_array(path: str | Path, size: tuple[int, int] | None = None, pad: bool = False) -> np.ndarray:
+    """An image file as a uint8 ``(H, W, 3)`` array (see :func:`resize_rgb` for ``size`` and ``pad``)."""
+    return resize_rgb(open_rgb(path), size, pad)
 
 
 def to_fashion_mnist_style(im: Image.Image, size: int = 28) -> np.ndarray:

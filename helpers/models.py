@@ -110,3 +110,73 @@ def own_cnn(input_shape, n_outputs, output_activation, filters=32, blocks=2, den
     if dense_dropout:
         x = layers.Dropout(float(dense_dropout), name="dense_dropout")(x)
     return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
+
+
+@register("vgg_bn")
+def vgg_bn(input_shape, n_outputs, output_activation, width=32, stages=3, convs_per_stage=2, dropout=0.3,
+           translate=0.1, flip=False, erasing=0.5, erasing_scale=(0.02, 0.25), name="vgg_bn"):
+    """A deeper VGG-style BatchNorm network (notebook 05): ``stages`` x [``convs_per_stage`` x Conv-BN-ReLU]
+    with ``width`` filters doubling per stage and 2x2 max-pooling between stages, then global average
+    pooling, dropout and the output. Training-only augmentation: random shifts of up to ``translate`` of
+    the size (pad-and-crop), optional left-right flips, and random erasing of a rectangle (probability
+    ``erasing``, area a fraction ``erasing_scale`` of the image), which forces the network to use the
+    whole item instead of one telltale detail."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="pixels")
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    if translate:
+        x = layers.RandomTranslation(translate, translate, fill_mode="constant", name="aug_shift")(x)
+    if flip:
+        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
+    if erasing:
+        x = layers.RandomErasing(factor=(float(erasing), float(erasing)), scale=tuple(erasing_scale),
+                                 value_range=(0, 1), name="aug_erase")(x)
+    f = int(width)
+    for s in range(int(stages)):
+        if s:
+            x = layers.MaxPooling2D(2, name=f"stage{s + 1}_pool")(x)
+        for c in range(int(convs_per_stage)):
+            x = layers.Conv2D(f, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
+                              name=f"stage{s + 1}_conv{c + 1}")(x)
+            x = layers.BatchNormalization(name=f"stage{s + 1}_bn{c + 1}")(x)
+            x = layers.Activation("relu", name=f"stage{s + 1}_relu{c + 1}")(x)
+        f *= 2
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if dropout:
+        x = layers.Dropout(float(dropout), name="dropout")(x)
+    return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
+
+
+@register("catalogue_cnn")
+def catalogue_cnn(input_shape, n_outputs, output_activation, filters=(16, 32, 64, 128), dropout=0.3, flip=True,
+                  rotate=0.05, zoom=0.1, translate=0.1, name="catalogue_cnn"):
+    """Our CNN for colour product photos (notebook 09): training-only augmentation (left-right flips,
+    small rotations, zooms and shifts, filling with white like the photos' background), then one
+    [Conv 3x3 - BatchNorm - ReLU - MaxPool 2x2] block per entry of ``filters``, global average pooling,
+    dropout and the output."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="pixels")
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    if flip:
+        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
+    if rotate:
+        x = layers.RandomRotation(float(rotate), fill_mode="constant", fill_value=1.0, name="aug_rotate")(x)
+    if zoom:
+        x = layers.RandomZoom(float(zoom), fill_mode="constant", fill_value=1.0, name="aug_zoom")(x)
+    if translate:
+        x = layers.RandomTranslation(float(translate), float(translate), fill_mode="constant", fill_value=1.0,
+                                     name="aug_shift")(x)
+    for b, f in enumerate(filters):
+        x = layers.Conv2D(int(f), 3, padding="same", use_bias=False, kernel_initializer="he_normal",
+                          name=f"block{b + 1}_conv")(x)
+        x = layers.BatchNormalization(name=f"block{b + 1}_bn")(x)
+        x = layers.Activation("relu", name=f"block{b + 1}_relu")(x)
+        x = layers.MaxPooling2D(2, name=f"block{b + 1}_pool")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if dropout:
+        x = layers.Dropout(float(dropout), name="dropout")(x)
+    return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)

@@ -42,7 +42,7 @@ def predict_files(files, task: str, model_name: str | None = None, top: int = 3)
         raise HelpersError(f"model {name!r} was trained for task {record['task']!r}, not {task!r}.")
     for f in files:
         try:
-            x = task_obj.prepare_image(open_rgb(f))[None]
+            x = task_obj.prepare(open_rgb(f), record.get("input_shape"))[None]
         except HelpersError as e:
             yield {"file": str(f), "error": str(e)}
             continue
@@ -56,7 +56,7 @@ def predict_files(files, task: str, model_name: str | None = None, top: int = 3)
 def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m helpers.predict", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--task", required=True, help=f"one of: {', '.join(sorted(tasks.TASKS))}")
+    ap.add_argument("--task", required=True, help=f"one of: {', '.join(tasks.known())}")
     ap.add_argument("--model", help="saved model name (default: best validation accuracy for the task)")
     ap.add_argument("files", nargs="+", metavar="FILE")
     args = ap.parse_args(argv)

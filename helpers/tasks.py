@@ -25,8 +25,23 @@ class Task:
     description: str
     class_names: list[str]
     input_shape: tuple
-    load_splits: Callable[[], dict] = field(repr=False)          # {"train"|"val"|"test": (x, y)}
+    load_splits: Callable[..., dict] = field(repr=False)         # {"train"|"val"|"test": (x, y)}
     prepare_image: Callable = field(repr=False)                  # PIL image -> one model input
+    #: image-folder tasks: models may take other input sizes than ``input_shape`` (a record's
+    #: ``input_shape``); then ``load_splits(input_shape)`` and ``prepare_image(im, input_shape)``.
+    sized: bool = False
+
+    def splits(self, input_shape=None) -> dict:
+        """The splits as a model of ``input_shape`` takes them (default: the task's own)."""
+        if self.sized and input_shape is not None:
+            return self.load_splits(tuple(input_shape))
+        return self.load_splits()
+
+    def prepare(self, im, input_shape=None) -> np.ndarray:
+        """A PIL image as one input of a model of ``input_shape`` (default: the task's own)."""
+        if self.sized:
+            return self.prepare_image(im, tuple(input_shape or self.input_shape))
+        return self.prepare_image(im)
 
     @property
     def binary(self) -> bool:
@@ -47,13 +62,31 @@ class Task:
 
 TASKS: dict[str, Task] = {}
 
+#: Modules that register further tasks when imported (the companion studies).
+PLUGINS = ("helpers.gear",)
+
 
 def register(task: Task) -> Task:
     TASKS[task.name] = task
     return task
 
 
+def _load_plugins() -> None:
+    import importlib
+
+    for module in PLUGINS:
+        importlib.import_module(module)
+
+
+def known() -> list[str]:
+    """Every task's name, the companion studies' included."""
+    _load_plugins()
+    return sorted(TASKS)
+
+
 def get(name: str) -> Task:
+    if name not in TASKS:
+        _load_plugins()
     if name not in TASKS:
         raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}")
     return TASKS[name]

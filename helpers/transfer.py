@@ -258,7 +258,7 @@ def replay_selection_head(name: str, backbone_weights="imagenet", data: dict | N
         raise ValueError(f"{name} was trained with backbone weights {rec['notes'].get('backbone_weights')}, not {key}")
     if hp["unfrozen"] or rec["notes"].get("init_head_from"):
         raise ValueError(f"{name}: only a step trained from a fresh head on a frozen backbone can be replayed")
-    splits = data if data is not None else tasks.get(rec["task"]).load_splits()
+    splits = data if data is not None else tasks.get(rec["task"]).splits(rec.get("input_shape"))
     sizes = {"train_size": len(splits["train"][1]), "val_size": len(splits["val"][1])}
     if any(t.get(k) != v for k, v in sizes.items()):
         raise ValueError(f"{name} was trained on {t.get('train_size')}/{t.get('val_size')} training/validation images, "
@@ -269,7 +269,8 @@ def replay_selection_head(name: str, backbone_weights="imagenet", data: dict | N
         task=rec["task"], progress=progress, data=splits, selection_only=True, epochs=t["max_epochs"],
         batch_size=t["batch_size"], optimizer=t["optimizer"], learning_rate=t["learning_rate"],
         patience=t["early_stopping_patience"], monitor=t["monitor"], reduce_lr_patience=t["reduce_lr_on_plateau_patience"],
-        seed=t["seed"], steps_per_execution=t.get("steps_per_execution", 1), input_pipeline=t.get("input_pipeline", "keras"))
+        seed=t["seed"], steps_per_execution=t.get("steps_per_execution", 1), input_pipeline=t.get("input_pipeline", "keras"),
+        input_shape=rec.get("input_shape"))
     identical = history["loss"] == rec["history"]["loss"]
     if not identical:
         warnings.warn(f"replaying {name}'s selection run gave another history than its record (other hardware, "

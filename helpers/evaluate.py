@@ -28,16 +28,21 @@ def evaluate_saved(name: str, split: str = "test") -> dict:
     if split not in data:
         raise HelpersError(f"task {record['task']!r} has no split {split!r}; splits: {sorted(data)}")
     x, y = data[split]
-    return {"name": name, "task": record["task"], "split": split,
-            "metrics": metrics.classification_metrics(y, predict_proba(model, x)),
-            "recorded": record.get("metrics", {}).get(split)}
+    result = {"name": name, "task": record["task"], "split": split,
+              "metrics": metrics.classification_metrics(y, predict_proba(model, x)),
+              "recorded": record.get("metrics", {}).get(split)}
+    if "members" in record:  # an ensemble: its members must still be the models it was made of
+        from .ensemble import check_members
+
+        result["member_problems"] = check_members(record)
+    return result
 
 
 def differences(result: dict, tolerance: float) -> list[str]:
     recorded = result.get("recorded")
     if not recorded:
         return [f"{result['name']}: no recorded {result['split']} metrics to check against"]
-    out = []
+    out = [f"{result['name']}: {p}" for p in result.get("member_problems", [])]
     for k in CHECKED:
         if k in recorded and abs(result["metrics"][k] - recorded[k]) > tolerance:
             out.append(f"{result['name']}: {result['split']} {k} is {result['metrics'][k]}, recorded {recorded[k]}")

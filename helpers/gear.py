@@ -63,7 +63,7 @@ RESULTS_DIR = paths.REPO_ROOT / "results" / "gear"
 
 #: Our CNN's design (justified element by element in notebook 09).
 CNN_HPARAMS = dict(filters=(16, 32, 64, 128), dropout=0.3, flip=True, rotate=0.05, zoom=0.1, translate=0.1)
-CNN_TRAINING = dict(epochs=40, batch_size=32, learning_rate=1e-3, patience=8, reduce_lr_patience=3,
+CNN_TRAINING = dict(epochs=30, batch_size=32, learning_rate=1e-3, patience=6, reduce_lr_patience=3,
                     monitor="val_loss")
 #: Transfer learning: step 1 trains the head on cached frozen features, step 2 also MobileNetV2's last
 #: two weight layers (Conv_1 and its BatchNorm) from step 1's head, at a tenth of the learning rate.
@@ -209,7 +209,7 @@ def dataset_summary(root: Path | None = None):
     out = []
     for r in rows:
         with Image.open(root / r["file"]) as im:
-            out.append({"class": r["class"], "width": im.width, "height": im.height, "format": im.format,
+            out.append({"file": r["file"], "class": r["class"], "width": im.width, "height": im.height, "format": im.format,
                         "transparency": im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info})
     df = pd.DataFrame(out)
     summary = df.groupby("class").agg(images=("width", "size"), median_width=("width", "median"),
@@ -227,6 +227,53 @@ def split_counts():
     df = pd.DataFrame(rows)
     return df.pivot_table(index="class", columns="split", values="file", aggfunc="count").loc[
         CLASS_NAMES, list(image_folder.SPLITS)]
+
+
+def cnn_design_table():
+    """Our CNN, element by element, with the reason for each choice (rendered from :data:`CNN_HPARAMS`)."""
+    import pandas as pd
+
+    hp, tr = CNN_HPARAMS, CNN_TRAINING
+    f = hp["filters"]
+    side = CNN_SIZE // 2 ** len(f)
+    rows = [
+        ("input", f"{CNN_SIZE}×{CNN_SIZE} RGB, pixels / 255 inside the model",
+         "colour matters (rope and tents come in bright colours, crampons are grey metal); the saved model takes raw pixels"),
+        ("augmentation (training only)",
+         f"left-right flips, rotations up to ±{hp['rotate'] * 360:.0f}°, zooms ±{hp['zoom']:.0%}, shifts ±{hp['translate']:.0%}, "
+         "empty space filled white",
+         "about 1,300 training photos are few for a CNN: each epoch sees a slightly different catalogue; flips are "
+         "safe because no class depends on which way an item faces; white fill matches the photos' background"),
+        ("convolutional blocks", f"{len(f)} × [Conv 3×3 → BatchNorm → ReLU → MaxPool 2×2], filters "
+         + " → ".join(str(x) for x in f),
+         f"the brief's conv → pool pattern, deep enough that the last filters see most of the item "
+         f"({CNN_SIZE} → {side} pixels); filters double as the resolution halves; BatchNorm lets a small network train "
+         "fast and steadily"),
+        ("pooling to a vector", "global average pooling",
+         "one number per filter, wherever the item sits; a flattened map would need many more weights and over-fit"),
+        ("dropout", f"{hp['dropout']:g} before the output", "regularises the only dense layer"),
+        ("output", f"Dense {len(CLASS_NAMES)}, softmax", "one probability per gear class"),
+        ("training", f"Adam, learning rate {tr['learning_rate']:g}, batch {tr['batch_size']}, at most {tr['epochs']} epochs; "
+         f"learning rate halved after {tr['reduce_lr_patience']} epochs without progress",
+         "Adam's default rate trains BatchNorm networks reliably without a search"),
+        ("against over-fitting", f"checkpoint of the best validation loss, early stopping after {tr['patience']} epochs "
+         "without improvement, augmentation, dropout",
+         "the model kept is the one that generalised best to photos it did not train on"),
+        ("unbalanced classes", "class weights n / (k · n_class); the alternative, trained without, is compared on validation",
+         "the rarest class has a tenth of the largest one's photos: unweighted, the loss hardly notices it"),
+    ]
+    return pd.DataFrame(rows, columns=["element", "choice", "why"]).set_index("element")
+
+
+def overfitting_summary(record: dict) -> dict:
+    """From a record's history: the best epoch, its train and validation loss, and where validation loss
+    ended (the curves' verdict on over-fitting)."""
+    h = record["history"]
+    best = int(np.argmin(h["val_loss"]))
+    return {"best epoch": best + 1, "epochs run": len(h["val_loss"]), "train loss at best": round(h["loss"][best], 3),
+            "val loss at best": round(h["val_loss"][best], 3), "val loss at the end": round(h["val_loss"][-1], 3),
+            "train accuracy at best": round(h["accuracy"][best], 3),
+            "val accuracy at best": round(h["val_accuracy"][best], 3)}
 
 
 # ---------------------------------------------------------------------------------------- metrics
@@ -400,6 +447,12 @@ def record_inference_speeds(names=None, path: Path | None = None) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"images_per_s": out, "batch_size": 64, "note": "2-core CPU, best of 3"}, indent=1) + "\n")
     return out
+
+
+def load_inference_speeds(path: Path | None = None) -> dict:
+    """``{model name: images/s}`` as recorded by :func:`record_inference_speeds` (empty if never measured)."""
+    path = Path(path or RESULTS_DIR / "inference_speed.json")
+    return json.loads(path.read_text())["images_per_s"] if path.is_file() else {}
 
 
 def main() -> None:

@@ -180,3 +180,22 @@ def catalogue_cnn(input_shape, n_outputs, output_activation, filters=(16, 32, 64
     if dropout:
         x = layers.Dropout(float(dropout), name="dropout")(x)
     return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
+
+
+@register("ensemble")
+def ensemble(input_shape, n_outputs, output_activation, members=(), name="ensemble"):
+    """The average of the softmax outputs of several saved models (``members``: each a dict with the
+    member's ``name``, ``architecture`` and ``hparams``, as in its record). One Keras model holding every
+    member, so that it saves, loads, evaluates and predicts like any other (``helpers.ensemble``)."""
+    import keras
+    from keras import layers
+
+    if len(members) < 2:
+        raise ValueError("an ensemble needs at least two members")
+    inputs = keras.Input(input_shape, name="pixels")
+    outputs = []
+    for i, m in enumerate(members):
+        sub = build(m["architecture"], input_shape, n_outputs, output_activation,
+                    **{**m.get("hparams", {}), "name": f"member_{i + 1}"})
+        outputs.append(sub(inputs))
+    return keras.Model(inputs, layers.Average(name="average", dtype="float32")(outputs), name=name)

@@ -3,7 +3,8 @@
     python -m helpers.predict --task fashion photo.jpg other.png ...
     python -m helpers.predict --task fashion --model simple_cnn photo.jpg
 
-Each line is ``{"file", "label", "confidence", "top3"}``; a missing, corrupt or non-image file
+Each line is ``{"file", "label", "confidence", "top3", "model"}``; confidences are calibrated with the
+temperature stored in the model's record when it has one (``helpers.calibration``); a missing, corrupt or non-image file
 gives ``{"file", "error"}`` instead and the exit status is 1. Any size, mode or format is accepted:
 the task converts the photo to the model's input. Without ``--model`` the task's saved model with
 the best *validation* accuracy is used (model choice never looks at the test set).
@@ -33,7 +34,7 @@ def predict_files(files, task: str, model_name: str | None = None, top: int = 3)
     """Yield one result dict per file (``error`` set for unreadable files)."""
     from .images import open_rgb
     from .training import load, predict_proba
-    from .metrics import as_class_probabilities
+    from .calibration import apply_temperature, temperature_of
 
     task_obj = tasks.get(task)
     name = model_name or best_model_name(task)
@@ -46,7 +47,7 @@ def predict_files(files, task: str, model_name: str | None = None, top: int = 3)
         except HelpersError as e:
             yield {"file": str(f), "error": str(e)}
             continue
-        p = as_class_probabilities(predict_proba(model, x))[0]
+        p = apply_temperature(predict_proba(model, x), temperature_of(record))[0]
         order = np.argsort(-p, kind="stable")[:top]
         yield {"file": str(f), "label": task_obj.class_names[order[0]], "confidence": round(float(p[order[0]]), 4),
                "top3": [{"label": task_obj.class_names[i], "confidence": round(float(p[i]), 4)} for i in order],

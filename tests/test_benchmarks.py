@@ -36,3 +36,25 @@ def test_transfer_speed_trains_the_same_head_both_ways(transfer_speed, tiny_fash
         # same seed, same batches: caching changes the speed, not the training
         assert r["accelerated val accuracy per epoch"] == pytest.approx(r["naive val accuracy per epoch"], abs=1e-6)
         assert r["accelerated val loss per epoch"] == pytest.approx(r["naive val loss per epoch"], rel=1e-4)
+
+
+def test_inference_speed_measures_every_model_in_a_child(tiny_fashion, isolated_dirs, monkeypatch, tmp_path):
+    from helpers import training
+
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
+    training.train_or_load("fashion_tiny_dense", task="fashion", architecture="dense",
+                           hparams={"units": [8], "dropout": 0.0}, epochs=1, batch_size=16, patience=None)
+    spec = importlib.util.spec_from_file_location("inference_speed", REPO_ROOT / "benchmarks" / "inference_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "inference.json"
+    # the child process would not see this test's patched md5 table: measure in process, and check that a
+    # child's failure is reported with its reason
+    with pytest.raises(RuntimeError, match="measuring fashion_tiny_dense failed.*md5"):
+        module.measure_in_child("fashion_tiny_dense", 40, 5)
+    saved = module.main(["--in-process", "--n-large", "40", "--n-single", "5", "--out", str(out)])
+    assert json.loads(out.read_text()) == saved
+    r = saved["results"]["fashion_tiny_dense"]
+    assert r["n_large"] == 40 and r["images_per_s_batch_512"] > 0 and r["images_per_s_batch_1"] > 0
+    assert r["peak_rss_mb"] >= r["rss_mb_before_model"] > 0
+    assert r["meets_target"] == (r["images_per_s_batch_512"] >= saved["target_images_per_s_batch_512"])

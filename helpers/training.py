@@ -121,7 +121,8 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
             learning_rate: float = 1e-3, loss: str, monitor: str = "val_loss", patience: int | None = 5,
             reduce_lr_patience: int | None = None, lr_schedule: list | None = None,
             steps_per_execution: int = 1, input_pipeline: str = "keras", seed: int = DEFAULT_SEED,
-            fit_kwargs: dict | None = None) -> dict:
+            fit_kwargs: dict | None = None, optimizer_config: dict | None = None,
+            label_smoothing: float = 0.0) -> dict:
     """Compile and fit ``model`` with the project's callbacks; returns the per-epoch history.
 
     The weights left in ``model`` are those of the best epoch by ``monitor`` (a checkpoint); training
@@ -136,12 +137,21 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
     ``input_pipeline="steady"`` feeds the arrays through :func:`array_dataset` (shuffled from
     ``seed``) instead of Keras' own pipeline. Settings a backend cannot honour fall back (see
     :func:`effective_settings`).
+
+    ``optimizer_config`` adds to the optimizer's configuration (e.g. ``{"weight_decay": 5e-4}`` for AdamW,
+    ``{"momentum": 0.9, "nesterov": True}`` for SGD); ``label_smoothing`` trains a softmax model against
+    targets smoothed towards the uniform distribution (:func:`smoothed_sparse_crossentropy`).
     """
     import keras
 
     input_pipeline, steps_per_execution = effective_settings(input_pipeline, steps_per_execution)
     mode = "min" if "loss" in monitor else "max"
-    opt = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
+    opt = keras.optimizers.get({"class_name": optimizer,
+                                "config": {"learning_rate": learning_rate, **(optimizer_config or {})}})
+    if label_smoothing:
+        if loss != "sparse_categorical_crossentropy":
+            raise ValueError("label_smoothing is implemented for sparse categorical cross-entropy only")
+        loss = smoothed_sparse_crossentropy(label_smoothing, int(model.output_shape[-1]))
     model.compile(optimizer=opt, loss=loss, metrics=["accuracy"], steps_per_execution=steps_per_execution)
     work_dir.mkdir(parents=True, exist_ok=True)
     best = work_dir / "best.weights.h5"
@@ -168,6 +178,50 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
     if val is not None:
         model.load_weights(best)
     return history
+
+
+def smoothed_sparse_crossentropy(label_smoothing: float, n_classes: int):
+    """Cross-entropy against one-hot targets mixed with the uniform distribution: ``(1 - s) * onehot + s / C``.
+
+    Keeps the network from pushing its outputs to exactly 0 and 1 (over-confidence); integer labels in.
+    """
+    import keras
+    from keras import ops
+
+    s, c = float(label_smoothing), int(n_classes)
+    if not 0.0 <= s < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
+
+    def loss(y_true, y_pred):
+        onehot = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), c)
+        target = onehot * (1.0 - s) + s / c
+        return keras.losses.categorical_crossentropy(target, ops.cast(y_pred, "float32"))
+
+    loss.__name__ = f"sparse_categorical_crossentropy_smoothed_{s:g}"
+    return loss
+
+
+def lr_schedule_values(schedule: dict | None, learning_rate: float, epochs: int) -> list | None:
+    """Per-epoch learning rates of a named schedule (``None``: constant, or plateau-driven).
+
+    ``{"kind": "cosine", "warmup_epochs": W, "final_fraction": f}``: linear warm-up over ``W`` epochs to
+    ``learning_rate``, then cosine decay to ``f * learning_rate`` at the last epoch (one-cycle-like, and
+    with a fixed length the last epoch is usually the best one).
+    """
+    if not schedule:
+        return None
+    kind = schedule.get("kind")
+    if kind != "cosine":
+        raise ValueError(f"unknown learning-rate schedule {kind!r}; known: 'cosine'")
+    w, f = int(schedule.get("warmup_epochs", 0)), float(schedule.get("final_fraction", 0.0))
+    out = []
+    for e in range(int(epochs)):
+        if e < w:
+            out.append(learning_rate * (e + 1) / (w + 1))
+        else:
+            t = (e - w) / max(1, epochs - w - 1)
+            out.append(learning_rate * (f + (1 - f) * 0.5 * (1 + np.cos(np.pi * t))))
+    return [round(float(v), 10) for v in out]
 
 
 def best_epoch(history: dict, monitor: str = "val_loss") -> int:
@@ -209,7 +263,8 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
         refit_on_train_and_val: bool = False, seed: int = DEFAULT_SEED, notes: dict | None = None,
         build_kwargs: dict | None = None, prepare=None, mixed_precision: bool = False,
         steps_per_execution: int = 1, input_pipeline: str = "keras", fit_kwargs: dict | None = None,
-        selection_only: bool = False, input_shape=None):
+        selection_only: bool = False, input_shape=None, optimizer_config: dict | None = None,
+        label_smoothing: float = 0.0, schedule: dict | None = None):
     """Train, score validation and test once, save; returns ``(model, record)``.
 
     With ``refit_on_train_and_val`` the number of epochs is chosen on the validation split first;
@@ -227,6 +282,9 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     ``selection_only`` stops after the selection run and returns ``(model, history)``: nothing is
     scored or saved (used to replay a selection run, which is deterministic).
 
+    ``optimizer_config`` and ``label_smoothing`` go to :func:`run_fit`; ``schedule`` names a per-epoch
+    learning-rate schedule (:func:`lr_schedule_values`), replayed exactly by the refit.
+
     ``input_shape`` overrides the task's input shape (image-folder tasks, whose models take several
     sizes); it is recorded so that the model can be rebuilt.
 
@@ -238,6 +296,8 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     input_pipeline, steps_per_execution = effective_settings(input_pipeline, steps_per_execution)
     data = data if data is not None else task_obj.splits(input_shape)
 
+    if schedule and reduce_lr_patience:
+        raise ValueError("give either a learning-rate schedule or reduce_lr_patience, not both")
     if mixed_precision and prepare is not None:
         raise ValueError("mixed_precision is only supported for models trained whole")
 
@@ -254,9 +314,10 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     work = paths.data_dir() / "checkpoints" / name
     args = dict(batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, loss=task_obj.loss,
                 steps_per_execution=steps_per_execution, input_pipeline=input_pipeline, seed=seed,
-                fit_kwargs=fit_kwargs)
+                fit_kwargs=fit_kwargs, optimizer_config=optimizer_config, label_smoothing=label_smoothing)
     history = run_fit(trained, (inputs["train"], y["train"]), (inputs["val"], y["val"]), work_dir=work / "select",
-                      epochs=epochs, monitor=monitor, patience=patience, reduce_lr_patience=reduce_lr_patience, **args)
+                      epochs=epochs, monitor=monitor, patience=patience, reduce_lr_patience=reduce_lr_patience,
+                      lr_schedule=lr_schedule_values(schedule, learning_rate, epochs), **args)
     chosen = best_epoch(history, monitor)
     if mixed_precision:
         model = trained = _float32_twin(model, task, architecture, hparams, input_shape)
@@ -268,6 +329,9 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
                      "max_epochs": epochs, "epochs_run": len(history["loss"]), "best_epoch": chosen,
                      "early_stopping_patience": patience, "monitor": monitor,
                      "reduce_lr_on_plateau_patience": reduce_lr_patience, "loss": task_obj.loss, "seed": seed,
+                     **({"optimizer_config": optimizer_config} if optimizer_config else {}),
+                     **({"label_smoothing": label_smoothing} if label_smoothing else {}),
+                     **({"schedule": schedule} if schedule else {}),
                      "precision": "mixed_bfloat16 training, float32 scoring" if mixed_precision else "float32",
                      "steps_per_execution": steps_per_execution, "input_pipeline": input_pipeline,
                      "seconds": round(float(sum(history.get("epoch_seconds", []))), 1),

@@ -22,6 +22,10 @@ Small modules, each named for what it holds:
 - ``data_understanding``  class balance, statistics, similar classes, duplicates (notebook 01)
 - ``reporting``       comparison tables, most-confused pairs, per-class reports
 - ``binary``          Clothing vs Footwear & Bags: binarising, scores, McNemar (notebook 07)
+- ``best_model``      the best-model study's experiments and experiment log (notebook 05)
+- ``calibration``     temperature scaling, expected calibration error, reliability (applied by ``predict``)
+- ``ensemble``        averaged-softmax ensembles of saved models, saved as models of their own
+- ``gear``            companion study 2: the outdoor-gear catalogue classifier (notebook 09)
 - ``checksums``       md5 / sha256 of files
 - ``cli``             how the command-line tools turn user errors into one clear line
 - ``evaluate``        ``python -m helpers.evaluate NAME [--check]``

@@ -49,3 +49,18 @@ def test_fit_with_the_recipe_records_it_and_refits_on_the_same_schedule(tiny_tas
 def test_schedule_and_plateau_reduction_do_not_mix(tiny_task):
     with pytest.raises(ValueError, match="not both"):
         training.fit("x", **TINY_FIT, schedule={"kind": "cosine"}, reduce_lr_patience=2)
+
+
+def test_best_model_experiment_trains_tiny_and_logs(tiny_fashion, monkeypatch, tmp_path):
+    from helpers import best_model
+
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
+    monkeypatch.setattr(best_model, "EXPERIMENTS_CSV", tmp_path / "experiments.csv")
+    monkeypatch.setattr(best_model, "INFERENCE_JSON", tmp_path / "none.json")
+    _, rec = best_model.train("fashion_vgg_bn", epochs=2, batch_size=16)
+    assert rec["notes"]["direction"] == "own network" and rec["training"]["schedule"]["kind"] == "cosine"
+    assert rec["training"]["refit"]["epochs"] == rec["training"]["best_epoch"]
+    df = best_model.write_log()
+    assert list(df["name"]) == ["fashion_vgg_bn"] and (tmp_path / "experiments.csv").is_file()
+    assert df.loc[0, "val_accuracy"] == rec["metrics"]["val"]["accuracy"]
+    assert best_model.main(["train", "nope"]) != 0

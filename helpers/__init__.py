@@ -25,6 +25,7 @@ Small modules, each named for what it holds:
 - ``best_model``      the best-model study's experiments and experiment log (notebook 05)
 - ``calibration``     temperature scaling, expected calibration error, reliability (applied by ``predict``)
 - ``ensemble``        averaged-softmax ensembles of saved models, saved as models of their own
+- ``flowers``         companion study 1: flowers by transfer learning, the SGD study's task functions (notebook 08)
 - ``gear``            companion study 2: the outdoor-gear catalogue classifier (notebook 09)
 - ``checksums``       md5 / sha256 of files
 - ``cli``             how the command-line tools turn user errors into one clear line

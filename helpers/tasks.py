@@ -63,7 +63,7 @@ class Task:
 TASKS: dict[str, Task] = {}
 
 #: Modules that register further tasks when imported (the companion studies).
-PLUGINS = ("helpers.gear",)
+PLUGINS = ("helpers.gear", "helpers.flowers")
 
 
 def register(task: Task) -> Task:

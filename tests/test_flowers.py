@@ -1,0 +1,157 @@
+"""The flower study's task functions on a tiny synthetic flower folder, with random backbone weights."""
+
+import hashlib
+import http.server
+import functools
+import io
+import json
+import tarfile
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import evaluate, flowers, predict
+from helpers.errors import ChecksumError, DataNotFoundError
+from helpers.image_folder import SkippedFilesWarning
+
+SIZE = 32
+
+
+def make_flowers(root, per_class=10):
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(flowers.CLASS_NAMES):
+        (root / name).mkdir(parents=True)
+        colour = np.array([40 * c + 20, 255 - 40 * c, (97 * c) % 255])
+        for i in range(per_class):
+            w, h = int(rng.integers(30, 70)), int(rng.integers(30, 70))
+            arr = np.clip(colour + rng.normal(0, 10, (h, w, 3)), 0, 255).astype(np.uint8)
+            mode = ["RGB", "RGBA", "L", "P"][i % 4]
+            im = Image.fromarray(arr).convert(mode)
+            im.save(root / name / f"{i:02d}.{'jpg' if mode in ('RGB', 'L') else 'png'}")
+    (root / "roses" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    (root / "LICENSE.txt").write_text("CC-BY")
+    return root
+
+
+@pytest.fixture
+def tiny_flowers(tmp_path, monkeypatch):
+    root = make_flowers(tmp_path / "flower_photos")
+    monkeypatch.setenv("FLOWER_PHOTOS_DIR", str(root))
+    monkeypatch.setattr(flowers, "manifest_path", lambda: tmp_path / "manifests" / "flower_photos.csv")
+    monkeypatch.setattr(flowers, "RUNS_JSON", tmp_path / "runs.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedFilesWarning)
+        data = flowers.load_splits((SIZE, SIZE, 3))
+    return root, data
+
+
+def test_task_1_skips_unreadable_photos_with_a_warning(tiny_flowers):
+    with pytest.warns(SkippedFilesWarning, match="corrupt.jpg"):
+        out = flowers.task_1()
+    assert out["counts"] == {c: 10 for c in flowers.CLASS_NAMES}
+    assert [f for f, _ in out["skipped"]] == ["roses/corrupt.jpg"]
+
+
+def test_splits_are_stratified_centre_cropped_squares(tiny_flowers):
+    _, data = tiny_flowers
+    assert sum(len(y) for _, y in data.values()) == 50
+    for x, y in data.values():
+        assert x.shape[1:] == (SIZE, SIZE, 3) and set(y) == set(range(5))
+    im = Image.new("RGB", (90, 30), (0, 0, 0))
+    im.paste((255, 255, 255), (30, 0, 60, 30))  # the centre third is white: a centre crop keeps only it
+    assert (flowers.prepare_image(im, (8, 8, 3)) > 250).all()
+
+
+def test_standard_and_accelerated_training_agree(tiny_flowers):
+    """Same seed, same batches: caching the backbone's output changes the speed, not the training."""
+    _, data = tiny_flowers
+    kw = dict(data=data, backbone_weights=None, epochs=3, batch_size=8)
+    std = flowers.run("standard", 0.01, 0.0, **kw)
+    acc = flowers.run("accelerated", 0.01, 0.0, **kw)
+    assert np.allclose(std["history"]["val_loss"], acc["history"]["val_loss"], rtol=1e-3, atol=1e-4)
+    assert std["best_epoch"] == acc["best_epoch"]
+    assert set(std["val_report"]["precision"]) == set(flowers.CLASS_NAMES)
+    saved = flowers.load_runs()
+    assert set(saved) == {"standard_lr0.01_m0_s42", "accelerated_lr0.01_m0_s42"}
+    assert flowers.run("standard", 0.01, 0.0, **kw) == saved["standard_lr0.01_m0_s42"]  # loaded, not retrained
+    curves = flowers.task_6(std)
+    assert curves["epochs"] == [1, 2, 3] and curves["seconds"][-1] >= curves["seconds"][0] > 0
+
+
+def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, monkeypatch, tmp_path, capsys):
+    _, data = tiny_flowers
+    monkeypatch.setattr(flowers, "LEARNING_RATES", (0.001, 0.1))
+    monkeypatch.setattr(flowers, "MOMENTA", (0.9,))
+    kw = dict(data=data, backbone_weights=None, epochs=2, batch_size=8)
+    seven = flowers.task_7(**kw)
+    eight = flowers.task_8(**kw)
+    assert [r["learning_rate"] for r in seven] == [0.001, 0.1]
+    assert eight[0]["learning_rate"] == flowers.best_by_validation(seven)["learning_rate"] and eight[0]["momentum"] == 0.9
+    ten = flowers.task_10(seeds=(1, 2), **kw)
+    assert len(ten) == 2 * 2 + 1 * 2 and {r["mode"] for r in ten} == {"accelerated"}
+    table = flowers.summary(ten)
+    assert (table["seeds"] == 2).all()
+    rec = flowers.recommend(ten)
+    assert rec["learning_rate"] in (0.001, 0.1) and rec["seeds"] == 2 and rec["epochs"] >= 1
+    model, record = flowers.train_recommended(data=data, backbone_weights=None, rec=rec)
+    assert record["training"]["optimizer"] == "sgd" and record["training"]["optimizer_config"]["momentum"] == rec["momentum"]
+    assert record["training"]["refit"]["epochs"] == record["training"]["best_epoch"]
+    capsys.readouterr()
+    assert evaluate.main([flowers.RECOMMENDED, "--check"]) == 0
+    photo = tmp_path / "rose.webp"
+    Image.new("RGBA", (80, 40), (200, 20, 20, 128)).save(photo)
+    out = list(predict.predict_files([photo, tmp_path / "missing.jpg"], "flowers"))
+    assert out[0]["label"] in flowers.CLASS_NAMES and "no such file" in out[1]["error"]
+
+
+def _serve(folder):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def test_download_verifies_the_checksum_and_extracts(tmp_path, monkeypatch):
+    src = make_flowers(tmp_path / "src" / "flower_photos", per_class=1)
+    site = tmp_path / "site"
+    site.mkdir()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        t.add(src, arcname="flower_photos")
+    (site / "flower_photos.tgz").write_bytes(buf.getvalue())
+    digest = hashlib.sha256(buf.getvalue()).hexdigest()
+    server, base = _serve(site)
+    try:
+        with pytest.raises(ChecksumError, match="sha256"):
+            flowers.download(tmp_path / "bad", url=base + "flower_photos.tgz", sha256="0" * 64)
+        assert not (tmp_path / "bad").exists()
+        monkeypatch.setattr(flowers.download, "__defaults__", (None, base + "flower_photos.tgz", digest))
+        folder = flowers.dataset_dir()
+        assert folder == tmp_path / "data" / "flower_photos"
+        assert all((folder / c).is_dir() for c in flowers.CLASS_NAMES)
+        assert [p.name for p in tmp_path.joinpath("data").iterdir()] == ["flower_photos"]  # no temporary left
+    finally:
+        server.shutdown()
+
+
+def test_offline_and_absent_is_a_clear_error(monkeypatch):
+    def refuse(*a, **k):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(flowers, "download", refuse)
+    with pytest.raises(DataNotFoundError, match="FLOWER_PHOTOS_DIR") as e:
+        flowers.dataset_dir()
+    assert "no internet" in str(e.value) and "flower_photos.tgz" in str(e.value)
+
+
+def test_cli_lists_tasks_and_refuses_unknown_ones(capsys):
+    with pytest.raises(SystemExit):
+        flowers.main(["task_99"])
+    assert "invalid choice" in capsys.readouterr().err
+    assert list(flowers.TASKS) == [f"task_{i}" for i in range(1, 11)]

@@ -24,6 +24,7 @@ Small modules, each named for what it holds:
 - ``binary``          Clothing vs Footwear & Bags: binarising, scores, McNemar (notebook 07)
 - ``best_model``      the best-model study's experiments and experiment log (notebook 05)
 - ``calibration``     temperature scaling, expected calibration error, reliability (applied by ``predict``)
+- ``error_analysis``  bootstrap per-class intervals, operating points, user simulation, out-of-domain scores (notebook 06)
 - ``ensemble``        averaged-softmax ensembles of saved models, saved as models of their own
 - ``flowers``         companion study 1: flowers by transfer learning, the SGD study's task functions (notebook 08)
 - ``gear``            companion study 2: the outdoor-gear catalogue classifier (notebook 09)

@@ -1,0 +1,192 @@
+"""Error analysis for targeted offers (notebook 06): per-class intervals, operating points, users, and
+out-of-domain scores.
+
+- :func:`bootstrap_per_class`   precision, recall and F1 per class with bootstrap confidence intervals;
+- :func:`operating_points`      per class, the confidence threshold that reaches a target precision on the
+                                validation split, and what it gives on test (precision, coverage);
+- :func:`simulate_users`        users who upload or view mostly one category: how often the aggregated
+                                prediction over k images names that category;
+- :func:`energy_score`, :func:`mahalanobis_fit` / :func:`mahalanobis_score`, :func:`rejection_threshold`
+                                scores that tell fashion images from everything else, and a rule fixed on
+                                one set of images to be reported on another.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BOOTSTRAP_SAMPLES = 1000
+CONFIDENCE_LEVEL = 0.95
+PRECISION_TARGETS = (0.95, 0.99)
+USER_IMAGE_COUNTS = (1, 3, 5, 10, 20)
+
+
+def _per_class(y, pred, n_classes):
+    tp = np.bincount(y[pred == y], minlength=n_classes).astype(float)
+    predicted = np.bincount(pred, minlength=n_classes).astype(float)
+    actual = np.bincount(y, minlength=n_classes).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(actual > 0, tp / actual, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return precision, recall, f1
+
+
+def bootstrap_per_class(y_true, y_pred, class_names, n_boot: int = BOOTSTRAP_SAMPLES, level: float = CONFIDENCE_LEVEL,
+                        seed: int = 0):
+    """Per class: precision, recall and F1 with percentile bootstrap intervals (images resampled with
+    replacement ``n_boot`` times). A pandas DataFrame indexed by class, sorted by F1 (best first)."""
+    import pandas as pd
+
+    y, pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
+    k = len(class_names)
+    point = _per_class(y, pred, k)
+    rng = np.random.default_rng(seed)
+    samples = np.empty((n_boot, 3, k))
+    for b in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        samples[b] = _per_class(y[idx], pred[idx], k)
+    lo, hi = np.percentile(samples, [(1 - level) / 2 * 100, (1 + level) / 2 * 100], axis=0)
+    out = {}
+    for m, name in enumerate(("precision", "recall", "F1")):
+        out[name] = point[m]
+        out[f"{name} low"] = lo[m]
+        out[f"{name} high"] = hi[m]
+    df = pd.DataFrame(out, index=pd.Index(class_names, name="class"))
+    df["images"] = np.bincount(y, minlength=k)
+    return df.sort_values("F1", ascending=False).round(4)
+
+
+def threshold_for_precision(y_true, proba, cls: int, target: float):
+    """The lowest confidence threshold at which predictions of class ``cls`` reach ``target`` precision.
+
+    Returns ``(threshold, precision, coverage)``; coverage is the share of the class's images that are
+    predicted as ``cls`` with at least that confidence. ``(None, best precision, 0.0)`` if unreachable.
+    """
+    y, p = np.asarray(y_true), np.asarray(proba)
+    pred, conf = p.argmax(1), p.max(1)
+    mask = pred == cls
+    c, correct = conf[mask], (y[mask] == cls)
+    order = np.argsort(-c, kind="stable")
+    c, correct = c[order], correct[order]
+    if len(c) == 0:
+        return None, 0.0, 0.0
+    precision = np.cumsum(correct) / np.arange(1, len(c) + 1)
+    # candidate cut after position i keeps the i+1 most confident; thresholds must not split ties
+    ok = np.where((precision >= target) & np.r_[c[1:] < c[:-1], True])[0]
+    if len(ok) == 0:
+        return None, float(precision.max()), 0.0
+    i = ok[-1]
+    return float(c[i]), float(precision[i]), float(correct[: i + 1].sum() / max(1, (y == cls).sum()))
+
+
+def precision_coverage(y_true, proba, cls: int):
+    """``(thresholds, precision, coverage)`` of class ``cls`` as the confidence threshold rises."""
+    y, p = np.asarray(y_true), np.asarray(proba)
+    mask = p.argmax(1) == cls
+    c, correct = p.max(1)[mask], (y[mask] == cls)
+    order = np.argsort(-c, kind="stable")
+    c, correct = c[order], correct[order]
+    precision = np.cumsum(correct) / np.arange(1, len(c) + 1)
+    coverage = np.cumsum(correct) / max(1, (y == cls).sum())
+    return c, precision, coverage
+
+
+def apply_threshold(y_true, proba, cls: int, threshold):
+    """Precision and coverage of class ``cls`` at a given threshold (``None``: the class is never offered)."""
+    y, p = np.asarray(y_true), np.asarray(proba)
+    if threshold is None:
+        return float("nan"), 0.0
+    sel = (p.argmax(1) == cls) & (p.max(1) >= threshold)
+    precision = float((y[sel] == cls).mean()) if sel.any() else float("nan")
+    return precision, float(((y == cls) & sel).sum() / max(1, (y == cls).sum()))
+
+
+def operating_points(y_val, p_val, y_test, p_test, class_names, targets=PRECISION_TARGETS):
+    """Per class and target precision: the threshold fixed on validation, and precision and coverage on test."""
+    import pandas as pd
+
+    rows = []
+    for cls, name in enumerate(class_names):
+        for target in targets:
+            t, vp, vc = threshold_for_precision(y_val, p_val, cls, target)
+            tp, tc = apply_threshold(y_test, p_test, cls, t)
+            rows.append({"class": name, "target precision": target, "threshold": t, "val precision": vp,
+                         "val coverage": vc, "test precision": tp, "test coverage": tc})
+    return pd.DataFrame(rows)
+
+
+def simulate_users(y_true, proba, k: int, share: float, n_users: int = 2000, seed: int = 0, n_classes=None):
+    """Users whose ``k`` images are of their favourite category with probability ``share`` (else of another
+    category, uniformly), drawn from the labelled images ``y_true`` with the model's ``proba``.
+
+    Returns ``{"vote": (C,), "mean": (C,)}``: per favourite category, the share of users whose aggregated
+    prediction (majority vote of the arg-max labels, ties to the higher summed probability; or the arg-max
+    of the mean probability) names the favourite category.
+    """
+    y, p = np.asarray(y_true).astype(int), np.asarray(proba)
+    c_n = n_classes or p.shape[1]
+    rng = np.random.default_rng(seed)
+    by_class = [np.where(y == c)[0] for c in range(c_n)]
+    out = {"vote": np.zeros(c_n), "mean": np.zeros(c_n)}
+    for fav in range(c_n):
+        others = [c for c in range(c_n) if c != fav and len(by_class[c])]
+        hits_vote = hits_mean = 0
+        for _ in range(n_users):
+            cats = np.where(rng.random(k) < share, fav, rng.choice(others, size=k))
+            idx = np.array([rng.choice(by_class[c]) for c in cats])
+            probs = p[idx]
+            votes = np.bincount(probs.argmax(1), minlength=c_n).astype(float) + probs.sum(0) * 1e-6
+            hits_vote += votes.argmax() == fav
+            hits_mean += probs.mean(0).argmax() == fav
+        out["vote"][fav], out["mean"][fav] = hits_vote / n_users, hits_mean / n_users
+    return out
+
+
+def energy_score(logits, temperature: float = 1.0) -> np.ndarray:
+    """Free energy ``-T * logsumexp(z / T)`` of each image's logits: low for inputs like the training data,
+    higher out of domain (Liu et al., 2020). Unlike the maximum softmax, it keeps the logits' scale."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    m = z.max(axis=1, keepdims=True)
+    return -temperature * (m[:, 0] + np.log(np.exp(z - m).sum(axis=1)))
+
+
+def mahalanobis_fit(features, y, n_classes: int) -> dict:
+    """Class means and a shared (tied) covariance of penultimate-layer features (Lee et al., 2018)."""
+    f, y = np.asarray(features, dtype=np.float64), np.asarray(y).astype(int)
+    means = np.stack([f[y == c].mean(0) for c in range(n_classes)])
+    centred = f - means[y]
+    cov = centred.T @ centred / len(f) + 1e-6 * np.eye(f.shape[1])
+    return {"means": means, "precision": np.linalg.pinv(cov)}
+
+
+def mahalanobis_score(fit: dict, features) -> np.ndarray:
+    """Distance to the nearest class mean (squared Mahalanobis): large for images unlike any class."""
+    f = np.asarray(features, dtype=np.float64)
+    d = []
+    for mu in fit["means"]:
+        x = f - mu
+        d.append(np.einsum("ij,jk,ik->i", x, fit["precision"], x))
+    return np.min(np.stack(d, axis=1), axis=1)
+
+
+def rejection_threshold(in_domain_scores, keep: float = 0.95, higher_is_stranger: bool = True) -> float:
+    """The score threshold that keeps ``keep`` of in-domain images (fix it on one set, report on another)."""
+    s = np.asarray(in_domain_scores, dtype=np.float64)
+    return float(np.quantile(s, keep if higher_is_stranger else 1 - keep))
+
+
+def rejected(scores, threshold: float, higher_is_stranger: bool = True) -> np.ndarray:
+    s = np.asarray(scores, dtype=np.float64)
+    return s > threshold if higher_is_stranger else s < threshold
+
+
+def logits_and_features(model, x, batch_size: int = 512):
+    """``(logits, penultimate features)`` of a model whose last layer is a softmax ``Dense`` named ``output``."""
+    import keras
+
+    out_layer = model.get_layer("output")
+    feats = keras.Model(model.inputs, out_layer.input).predict(x, batch_size=batch_size, verbose=0)
+    w, b = out_layer.get_weights()
+    feats = np.asarray(feats, dtype=np.float64)
+    return feats @ w + b, feats

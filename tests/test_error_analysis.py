@@ -1,0 +1,78 @@
+"""Error-analysis helpers on tiny synthetic predictions."""
+
+import numpy as np
+import pytest
+
+from helpers import error_analysis as ea
+
+
+def _toy(n=3000, k=3, acc=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    correct = rng.random(n) < acc
+    pred = np.where(correct, y, (y + rng.integers(1, k, n)) % k)
+    conf = np.where(correct, rng.uniform(0.6, 1.0, n), rng.uniform(0.34, 0.8, n))
+    p = np.full((n, k), 0.0)
+    p[np.arange(n), pred] = conf
+    for j in range(k):
+        p[:, j] = np.where(pred == j, p[:, j], (1 - conf) / (k - 1))
+    return y, p
+
+
+def test_bootstrap_intervals_contain_the_point_estimate_and_shrink_with_data():
+    y, p = _toy()
+    names = ["a", "b", "c"]
+    df = ea.bootstrap_per_class(y, p.argmax(1), names, n_boot=200)
+    assert list(df.columns[:3]) == ["precision", "precision low", "precision high"]
+    assert ((df["recall low"] <= df["recall"]) & (df["recall"] <= df["recall high"])).all()
+    small = ea.bootstrap_per_class(y[:300], p[:300].argmax(1), names, n_boot=200)
+    assert (small["F1 high"] - small["F1 low"]).mean() > (df["F1 high"] - df["F1 low"]).mean()
+    assert df["images"].sum() == len(y)
+
+
+def test_threshold_reaches_the_target_precision_with_the_most_coverage():
+    y, p = _toy()
+    t, prec, cov = ea.threshold_for_precision(y, p, 0, 0.95)
+    assert t is not None and prec >= 0.95 and 0 < cov < 1
+    sel = (p.argmax(1) == 0) & (p.max(1) >= t)
+    assert (y[sel] == 0).mean() >= 0.95
+    # a slightly lower threshold would miss the target (or add no image)
+    lower = (p.argmax(1) == 0) & (p.max(1) >= t - 1e-3)
+    assert (y[lower] == 0).mean() < 0.95 or lower.sum() == sel.sum()
+    assert ea.threshold_for_precision(y, p, 0, 1.01)[0] is None
+    table = ea.operating_points(y[:1500], p[:1500], y[1500:], p[1500:], ["a", "b", "c"])
+    assert len(table) == 6 and (table.dropna()["val precision"] >= table.dropna()["target precision"]).all()
+
+
+def test_more_images_per_user_make_offers_more_reliable():
+    y, p = _toy(acc=0.7)
+    one = ea.simulate_users(y, p, k=1, share=0.8, n_users=300)
+    many = ea.simulate_users(y, p, k=15, share=0.8, n_users=300)
+    assert many["vote"].mean() > one["vote"].mean() + 0.2
+    assert many["mean"].mean() > 0.9
+    perfect = ea.simulate_users(y, np.eye(3)[y], k=1, share=1.0, n_users=50)
+    assert (perfect["vote"] == 1).all()
+
+
+def test_out_of_domain_scores_separate_far_inputs():
+    rng = np.random.default_rng(0)
+    feats = np.concatenate([rng.normal(0, 1, (200, 4)) + 5, rng.normal(0, 1, (200, 4)) - 5])
+    y = np.r_[np.zeros(200, int), np.ones(200, int)]
+    fit = ea.mahalanobis_fit(feats, y, 2)
+    far = rng.normal(0, 1, (50, 4)) + np.array([0, 30, 0, 0])
+    inside = ea.mahalanobis_score(fit, feats)
+    t = ea.rejection_threshold(inside, keep=0.95)
+    assert ea.rejected(inside, t).mean() == pytest.approx(0.05, abs=0.01)
+    assert ea.rejected(ea.mahalanobis_score(fit, far), t).all()
+    logits_in = np.array([[10.0, 0.0], [0.0, 12.0]])
+    logits_flat = np.array([[0.5, 0.4], [0.1, 0.2]])
+    assert (ea.energy_score(logits_in) < ea.energy_score(logits_flat).min()).all()
+
+
+def test_logits_and_features_match_the_softmax_output(tiny_dense):
+    model, _ = tiny_dense
+    x = np.random.default_rng(0).integers(0, 255, (5, 8, 8, 1)).astype("uint8")
+    logits, feats = ea.logits_and_features(model, x)
+    soft = np.exp(logits - logits.max(1, keepdims=True))
+    soft /= soft.sum(1, keepdims=True)
+    assert np.allclose(soft, model.predict(x, verbose=0), atol=1e-5) and feats.shape == (5, 16)

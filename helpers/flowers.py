@@ -27,7 +27,6 @@ shape where stretching would not) and resized to :data:`IMAGE_SIZE`, then Mobile
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import socket
@@ -83,7 +82,7 @@ def candidate_dirs() -> list[Path]:
 
 
 def _has_classes(folder: Path) -> bool:
-    return folder.is_dir() and all((folder / c).is_dir() for c in CLASS_NAMES)
+    return image_folder.has_classes(folder, CLASS_NAMES)
 
 
 def download(target: Path | None = None, url: str = SOURCE_URL, sha256: str = SOURCE_SHA256) -> Path:
@@ -119,20 +118,10 @@ def download(target: Path | None = None, url: str = SOURCE_URL, sha256: str = SO
 
 def dataset_dir(download_if_missing: bool = True) -> Path:
     """The flower photos folder (one sub-folder per class); downloaded into ``data/`` where missing and allowed."""
-    for folder in candidate_dirs():
-        if _has_classes(folder):
-            return folder
-    problem = "downloading was not allowed"
-    if download_if_missing:
-        try:
-            return download()
-        except ConnectionError as e:
-            problem = f"no internet: {e}"
-    searched = ", ".join(paths.display_path(p) for p in candidate_dirs())
-    raise DataNotFoundError(
-        f"the flower photos were not found and {problem}.\nLooked in: {searched}.\n"
+    return image_folder.locate_or_download(
+        candidate_dirs(), CLASS_NAMES, lambda: download(), "the flower photos",
         f"Put the folders {', '.join(CLASS_NAMES)} in data/{DATASET}/ (or set ${ENV_DIR}); they are TensorFlow's "
-        f"flower_photos archive ({SOURCE_URL}).")
+        f"flower_photos archive ({SOURCE_URL}).", download_if_missing)
 
 
 def manifest_path() -> Path:
@@ -168,25 +157,17 @@ def load_splits(input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3)) -> dict:
 
     size = int(input_shape[0])
     m = ensure_manifest()
-    key = hashlib.sha1(m.read_bytes()).hexdigest()[:10]
-    cache = paths.data_dir() / "cache" / "images" / f"{DATASET}_{size}_{key}.npz"
-    if cache.is_file():
-        with np.load(cache) as z:
-            return {s: (z[f"x_{s}"], z[f"y_{s}"]) for s in image_folder.SPLITS}
     rows, names = image_folder.read_manifest(m)
     if names != CLASS_NAMES:
         raise HelpersError(f"{paths.display_path(m)} lists classes {names}, expected {CLASS_NAMES}")
-    root = dataset_dir()
-    out = {}
-    for s in image_folder.SPLITS:
-        part = [r for r in rows if r["split"] == s]
+
+    def load(split):
+        root = dataset_dir()
+        part = [r for r in rows if r["split"] == split]
         x = np.stack([prepare_image(open_rgb(root / r["file"]), (size, size, 3)) for r in part])
-        out[s] = (x, np.asarray([r["label"] for r in part], dtype=np.int64))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(cache.name + ".tmp.npz")
-    np.savez(tmp, **{f"{k}_{s}": v for s, xy in out.items() for k, v in zip("xy", xy)})
-    tmp.replace(cache)
-    return out
+        return x, np.asarray([r["label"] for r in part], dtype=np.int64)
+
+    return image_folder.cached_splits(DATASET, m, size, load)
 
 
 TASK = tasks.register(tasks.Task(NAME, "Flower photos, 5 classes", list(CLASS_NAMES), (IMAGE_SIZE, IMAGE_SIZE, 3),

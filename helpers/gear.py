@@ -19,7 +19,6 @@ then resized: 128x128 for our CNN, the backbone's 224x224 for transfer learning.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import shutil
@@ -80,7 +79,7 @@ def candidate_dirs() -> list[Path]:
 
 
 def _has_classes(folder: Path) -> bool:
-    return folder.is_dir() and all((folder / c).is_dir() for c in CLASS_NAMES)
+    return image_folder.has_classes(folder, CLASS_NAMES)
 
 
 def download(target: Path | None = None, url: str = SOURCE_URL, folder: str = SOURCE_FOLDER) -> Path:
@@ -125,20 +124,11 @@ def download(target: Path | None = None, url: str = SOURCE_URL, folder: str = SO
 
 def dataset_dir(download_if_missing: bool = True) -> Path:
     """The folder of gear images (one sub-folder per class); downloads it where it is missing and allowed."""
-    for folder in candidate_dirs():
-        if _has_classes(folder):
-            return folder
-    problem = "downloading was not allowed"
-    if download_if_missing:
-        try:
-            return download()
-        except ConnectionError as e:
-            problem = f"no internet: {e}"
-    searched = ", ".join(paths.display_path(p) for p in candidate_dirs())
-    raise DataNotFoundError(
-        f"the gear images were not found and {problem}.\nLooked in: {searched}.\n"
+    return image_folder.locate_or_download(
+        candidate_dirs(), CLASS_NAMES, lambda: download(), "the gear images",
         f"Put the folder with one sub-folder per class ({', '.join(CLASS_NAMES[:3])}, ...) in data/{DATASET}/ "
-        f"(or set ${ENV_DIR}); it is the {SOURCE_FOLDER} folder of the public MLOpenHack challenge repository.")
+        f"(or set ${ENV_DIR}); it is the {SOURCE_FOLDER} folder of the public MLOpenHack challenge repository.",
+        download_if_missing)
 
 
 def new_images_dir() -> Path:
@@ -169,23 +159,14 @@ def load_splits(input_shape=(CNN_SIZE, CNN_SIZE, 3)) -> dict:
     """
     size = int(input_shape[0])
     m = ensure_manifest()
-    key = hashlib.sha1(m.read_bytes()).hexdigest()[:10]
-    cache = paths.data_dir() / "cache" / "images" / f"{DATASET}_{size}_{key}.npz"
-    if cache.is_file():
-        with np.load(cache) as z:
-            return {s: (z[f"x_{s}"], z[f"y_{s}"]) for s in image_folder.SPLITS}
-    root = dataset_dir()
-    out = {}
-    for s in image_folder.SPLITS:
-        x, y, names = image_folder.load_split(root, m, s, size=(size, size), pad=True)
+
+    def load(split):
+        x, y, names = image_folder.load_split(dataset_dir(), m, split, size=(size, size), pad=True)
         if names != CLASS_NAMES:
             raise HelpersError(f"{paths.display_path(m)} lists classes {names}, expected {CLASS_NAMES}")
-        out[s] = (x, y)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(cache.name + ".tmp.npz")
-    np.savez(tmp, **{f"{k}_{s}": v for s, xy in out.items() for k, v in zip("xy", xy)})
-    tmp.replace(cache)
-    return out
+        return x, y
+
+    return image_folder.cached_splits(DATASET, m, size, load)
 
 
 def prepare_image(im, input_shape=(CNN_SIZE, CNN_SIZE, 3)) -> np.ndarray:

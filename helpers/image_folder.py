@@ -109,3 +109,45 @@ def load_split(root, manifest, split: str, size=(160, 160), pad: bool = False):
         np.zeros((0, *size, 3), np.uint8)
     y = np.asarray([r["label"] for r in rows], dtype=np.int64)
     return x, y, class_names
+
+
+def has_classes(folder: Path, class_names) -> bool:
+    """True if ``folder`` has one sub-folder per class."""
+    folder = Path(folder)
+    return folder.is_dir() and all((folder / c).is_dir() for c in class_names)
+
+
+def locate_or_download(candidates, class_names, download, what: str, how_to_get: str,
+                       download_if_missing: bool = True) -> Path:
+    """The first candidate folder with every class sub-folder; else ``download()`` (which raises
+    ``ConnectionError`` offline); else a :class:`DataNotFoundError` naming where it looked and ``how_to_get``."""
+    candidates = list(candidates)
+    for folder in candidates:
+        if has_classes(folder, class_names):
+            return folder
+    problem = "downloading was not allowed"
+    if download_if_missing:
+        try:
+            return download()
+        except ConnectionError as e:
+            problem = f"no internet: {e}"
+    searched = ", ".join(paths.display_path(p) for p in candidates)
+    raise DataNotFoundError(f"{what} were not found and {problem}.\nLooked in: {searched}.\n{how_to_get}")
+
+
+def cached_splits(dataset: str, manifest: Path, size: int, load) -> dict:
+    """``{split: (x, y)}`` from ``load(split)``, cached in ``data/cache/images/`` per dataset, image side and
+    manifest content (a new split invalidates the cache)."""
+    import hashlib
+
+    key = hashlib.sha1(Path(manifest).read_bytes()).hexdigest()[:10]
+    cache = paths.data_dir() / "cache" / "images" / f"{dataset}_{int(size)}_{key}.npz"
+    if cache.is_file():
+        with np.load(cache) as z:
+            return {s: (z[f"x_{s}"], z[f"y_{s}"]) for s in SPLITS}
+    out = {s: load(s) for s in SPLITS}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.name + ".tmp.npz")
+    np.savez(tmp, **{f"{k}_{s}": v for s, xy in out.items() for k, v in zip("xy", xy)})
+    tmp.replace(cache)
+    return out

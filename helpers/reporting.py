@@ -47,7 +47,7 @@ def most_confused_pairs(y_true, y_pred, class_names, top: int = 5) -> pd.DataFra
     for i in range(len(m)):
         for j in range(i + 1, len(m)):
             rows.append({"pair": f"{class_names[i]} / {class_names[j]}", "total errors": int(m[i, j] + m[j, i]),
-                         f"true A predicted B": int(m[i, j]), f"true B predicted A": int(m[j, i])})
+                         "true A predicted B": int(m[i, j]), "true B predicted A": int(m[j, i])})
     return pd.DataFrame(rows).sort_values("total errors", ascending=False, kind="stable").head(top).reset_index(drop=True)
 
 

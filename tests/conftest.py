@@ -106,3 +106,27 @@ def tiny_dense(tiny_task):
     from helpers import training
 
     return training.train_or_load("tiny_dense", **TINY_FIT)
+
+
+@pytest.fixture
+def loopback_server():
+    """``serve(folder) -> base URL``: serves a folder over HTTP on 127.0.0.1 for the test's duration."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    servers = []
+
+    def serve(folder):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield serve
+    for s in servers:
+        s.shutdown()

@@ -1,12 +1,8 @@
 """The flower study's task functions on a tiny synthetic flower folder, with random backbone weights."""
 
 import hashlib
-import http.server
-import functools
 import io
-import json
 import tarfile
-import threading
 import warnings
 
 import numpy as np
@@ -107,17 +103,7 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     assert out[0]["label"] in flowers.CLASS_NAMES and "no such file" in out[1]["error"]
 
 
-def _serve(folder):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
-
-
-def test_download_verifies_the_checksum_and_extracts(tmp_path, monkeypatch):
+def test_download_verifies_the_checksum_and_extracts(tmp_path, monkeypatch, loopback_server):
     src = make_flowers(tmp_path / "src" / "flower_photos", per_class=1)
     site = tmp_path / "site"
     site.mkdir()
@@ -126,18 +112,15 @@ def test_download_verifies_the_checksum_and_extracts(tmp_path, monkeypatch):
         t.add(src, arcname="flower_photos")
     (site / "flower_photos.tgz").write_bytes(buf.getvalue())
     digest = hashlib.sha256(buf.getvalue()).hexdigest()
-    server, base = _serve(site)
-    try:
-        with pytest.raises(ChecksumError, match="sha256"):
-            flowers.download(tmp_path / "bad", url=base + "flower_photos.tgz", sha256="0" * 64)
-        assert not (tmp_path / "bad").exists()
-        monkeypatch.setattr(flowers.download, "__defaults__", (None, base + "flower_photos.tgz", digest))
-        folder = flowers.dataset_dir()
-        assert folder == tmp_path / "data" / "flower_photos"
-        assert all((folder / c).is_dir() for c in flowers.CLASS_NAMES)
-        assert [p.name for p in tmp_path.joinpath("data").iterdir()] == ["flower_photos"]  # no temporary left
-    finally:
-        server.shutdown()
+    base = loopback_server(site)
+    with pytest.raises(ChecksumError, match="sha256"):
+        flowers.download(tmp_path / "bad", url=base + "flower_photos.tgz", sha256="0" * 64)
+    assert not (tmp_path / "bad").exists()
+    monkeypatch.setattr(flowers.download, "__defaults__", (None, base + "flower_photos.tgz", digest))
+    folder = flowers.dataset_dir()
+    assert folder == tmp_path / "data" / "flower_photos"
+    assert all((folder / c).is_dir() for c in flowers.CLASS_NAMES)
+    assert [p.name for p in tmp_path.joinpath("data").iterdir()] == ["flower_photos"]  # no temporary left
 
 
 def test_offline_and_absent_is_a_clear_error(monkeypatch):

@@ -1,11 +1,8 @@
 """The gear study (notebook 09) on a tiny synthetic catalogue: odd image modes, transparency, a
 corrupt file, the Colab download from a loopback server, training, evaluate --check and predict."""
 
-import functools
-import http.server
 import io
 import json
-import threading
 import zipfile
 
 import numpy as np
@@ -101,35 +98,24 @@ def _zip_of(root, top="MLopenhack-abc"):
     return buf.getvalue()
 
 
-def test_download_from_a_loopback_server(tmp_path, monkeypatch):
+def test_download_from_a_loopback_server(tmp_path, monkeypatch, loopback_server):
     """The real download code (Colab, no ../shared), against an archive served on loopback."""
     src = make_catalogue(tmp_path / "src", per_class=2)
     site = tmp_path / "site"
     site.mkdir()
     (site / "archive.zip").write_bytes(_zip_of(src))
     (site / "page.zip").write_text("<html>not found</html>")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
-        monkeypatch.setattr(gear, "SOURCE_URL", base + "archive.zip")
-        monkeypatch.setattr(gear.download, "__defaults__", (None, base + "archive.zip", gear.SOURCE_FOLDER))
-        folder = gear.dataset_dir()
-        assert folder == tmp_path / "data" / "gear_images"
-        assert sorted(p.name for p in folder.iterdir()) == gear.CLASS_NAMES
-        assert (folder / "axes" / "broken.jpg").is_file() and not (folder / "other").exists()
-        with pytest.raises(DataNotFoundError, match="zip"):
-            gear.download(tmp_path / "x", url=base + "page.zip")
-        with pytest.raises(ConnectionError):
-            gear.download(tmp_path / "y", url=base + "missing.zip")
-        assert not (tmp_path / "x").exists() and not (tmp_path / "x.part").exists()
-    finally:
-        server.shutdown()
+    base = loopback_server(site)
+    monkeypatch.setattr(gear.download, "__defaults__", (None, base + "archive.zip", gear.SOURCE_FOLDER))
+    folder = gear.dataset_dir()
+    assert folder == tmp_path / "data" / "gear_images"
+    assert sorted(p.name for p in folder.iterdir()) == gear.CLASS_NAMES
+    assert (folder / "axes" / "broken.jpg").is_file() and not (folder / "other").exists()
+    with pytest.raises(DataNotFoundError, match="zip"):
+        gear.download(tmp_path / "x", url=base + "page.zip")
+    with pytest.raises(ConnectionError):
+        gear.download(tmp_path / "y", url=base + "missing.zip")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.part").exists()
 
 
 def test_class_weights_balance_the_loss():

@@ -68,7 +68,6 @@ def test_a_replay_on_other_data_is_refused(tiny_rgb_task, isolated_dirs):
 
 
 def test_tail_model_reproduces_the_backbone_output():
-    import keras
 
     model = training.models.build("transfer", (8, 8, 1), 3, "softmax", backbone="mobilenet_v2", image_size=32)
     x = np.random.default_rng(0).integers(0, 255, (2, 8, 8, 1)).astype(np.float32)

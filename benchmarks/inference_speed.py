@@ -113,10 +113,19 @@ def main(argv=None) -> dict:
     from helpers import weights_store
 
     names = args.models or [n for t in TASKS for n in weights_store.list_names(t)]
-    results = {}
+    out = Path(args.out)
+    # measuring some models keeps the others' figures (and a failure loses nothing measured before it)
+    results = json.loads(out.read_text()).get("results", {}) if out.is_file() else {}
+    results = {n: r for n, r in results.items() if weights_store.exists(n)}
+    failed = []
     for name in names:
         print(f"{name} ...", end=" ", flush=True)
-        results[name] = (measure_one if args.in_process else measure_in_child)(name, args.n_large, args.n_single)
+        try:
+            results[name] = (measure_one if args.in_process else measure_in_child)(name, args.n_large, args.n_single)
+        except Exception as e:  # noqa: BLE001 - reported, and the other models are still measured
+            print(f"failed: {e}", flush=True)
+            failed.append(name)
+            continue
         print(f"{results[name]['images_per_s_batch_512']:.0f} images/s at batch 512, "
               f"{results[name]['latency_ms_batch_1']:.1f} ms per single image, "
               f"peak {results[name]['peak_rss_mb']:.0f} MB", flush=True)
@@ -126,8 +135,8 @@ def main(argv=None) -> dict:
     saved = {"target_images_per_s_batch_512": TARGET_IMAGES_PER_S, "machine": machine(),
              "versions": {"python": platform.python_version(), "keras": keras.__version__, "numpy": numpy.__version__,
                           "backend": keras.backend.backend()},
-             "measured": time.strftime("%Y-%m-%d"), "one_process_per_model": not args.in_process, "results": results}
-    out = Path(args.out)
+             "measured": time.strftime("%Y-%m-%d"), "one_process_per_model": not args.in_process,
+             "failed": failed, "results": results}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(saved, indent=1) + "\n")
     return saved

@@ -6,8 +6,14 @@ log-probabilities by one number ``T`` fitted on the **validation** split by mini
 cross-entropy, then re-normalises: the predicted class never changes (accuracy is untouched), only
 how sure the model says it is. ``T > 1`` softens over-confident outputs.
 
-The temperature is stored in the model's record (``record["calibration"]``) and applied by
-``helpers.predict``, so that the ``confidence`` it prints means what it says.
+The temperature is stored in the model's record (``record["calibration"]``, by :func:`store`) and
+applied by ``helpers.predict``, so that the ``confidence`` it prints means what it says.
+
+**Fit it on outputs the model has not trained on.** A model refitted on training + validation images
+has seen the validation split: its validation outputs are over-confident *training* outputs, and a
+temperature fitted on them comes out too low. Fit on the selection run's validation outputs (same
+recipe, trained on the training split only) and carry the temperature over to the refit model, or
+calibrate models that were not refitted.
 """
 
 from __future__ import annotations
@@ -90,6 +96,21 @@ def calibration_record(y_val, proba_val, bins: int = ECE_BINS) -> dict:
             "val_nll_after": round(nll(y_val, after), 6),
             "val_ece_before": round(expected_calibration_error(y_val, proba_val, bins), 6),
             "val_ece_after": round(expected_calibration_error(y_val, after, bins), 6), "ece_bins": bins}
+
+
+def store(name: str, calibration: dict) -> dict:
+    """Write ``calibration`` (from :func:`calibration_record`, with a ``fitted_on`` that says whose outputs)
+    into ``weights/<name>.json``; the weights file and its sha256 are untouched. Returns the record."""
+    import json
+
+    from . import weights_store
+
+    if "temperature" not in calibration:
+        raise ValueError("calibration must hold a temperature")
+    record = weights_store.load_record(name)
+    record["calibration"] = dict(calibration)
+    weights_store.record_path(name).write_text(json.dumps(record, indent=1, sort_keys=False) + "\n")
+    return record
 
 
 def temperature_of(record: dict) -> float:

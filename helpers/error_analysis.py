@@ -27,7 +27,7 @@ def _per_class(y, pred, n_classes):
     actual = np.bincount(y, minlength=n_classes).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(predicted > 0, tp / predicted, 0.0)
-        recall = np.where(actual > 0, tp / actual, 0.0)
+        recall = np.where(actual > 0, tp / actual, np.nan)  # a class absent from a resample has no recall
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     return precision, recall, f1
 
@@ -46,7 +46,11 @@ def bootstrap_per_class(y_true, y_pred, class_names, n_boot: int = BOOTSTRAP_SAM
     for b in range(n_boot):
         idx = rng.integers(0, len(y), len(y))
         samples[b] = _per_class(y[idx], pred[idx], k)
-    lo, hi = np.percentile(samples, [(1 - level) / 2 * 100, (1 + level) / 2 * 100], axis=0)
+    import warnings
+
+    with warnings.catch_warnings():  # a class never present in the data has an all-NaN recall: NaN interval
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanpercentile(samples, [(1 - level) / 2 * 100, (1 + level) / 2 * 100], axis=0)
     out = {}
     for m, name in enumerate(("precision", "recall", "F1")):
         out[name] = point[m]
@@ -128,9 +132,11 @@ def simulate_users(y_true, proba, k: int, share: float, n_users: int = 2000, see
     c_n = n_classes or p.shape[1]
     rng = np.random.default_rng(seed)
     by_class = [np.where(y == c)[0] for c in range(c_n)]
-    out = {"vote": np.zeros(c_n), "mean": np.zeros(c_n)}
+    out = {"vote": np.full(c_n, np.nan), "mean": np.full(c_n, np.nan)}
     for fav in range(c_n):
         others = [c for c in range(c_n) if c != fav and len(by_class[c])]
+        if not len(by_class[fav]) or not others:
+            continue  # no images of the category (or nothing else to mix in): left NaN
         hits_vote = hits_mean = 0
         for _ in range(n_users):
             cats = np.where(rng.random(k) < share, fav, rng.choice(others, size=k))
@@ -154,7 +160,9 @@ def energy_score(logits, temperature: float = 1.0) -> np.ndarray:
 def mahalanobis_fit(features, y, n_classes: int) -> dict:
     """Class means and a shared (tied) covariance of penultimate-layer features (Lee et al., 2018)."""
     f, y = np.asarray(features, dtype=np.float64), np.asarray(y).astype(int)
-    means = np.stack([f[y == c].mean(0) for c in range(n_classes)])
+    present = [c for c in range(n_classes) if (y == c).any()]
+    means = np.full((n_classes, f.shape[1]), np.nan)
+    means[present] = np.stack([f[y == c].mean(0) for c in present])
     centred = f - means[y]
     cov = centred.T @ centred / len(f) + 1e-6 * np.eye(f.shape[1])
     return {"means": means, "precision": np.linalg.pinv(cov)}
@@ -165,8 +173,10 @@ def mahalanobis_score(fit: dict, features) -> np.ndarray:
     f = np.asarray(features, dtype=np.float64)
     d = []
     for mu in fit["means"]:
+        if np.isnan(mu).any():  # a class with no fitting images
+            continue
         x = f - mu
-        d.append(np.einsum("ij,jk,ik->i", x, fit["precision"], x))
+        d.append(((x @ fit["precision"]) * x).sum(axis=1))
     return np.min(np.stack(d, axis=1), axis=1)
 
 

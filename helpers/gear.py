@@ -27,7 +27,6 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +46,8 @@ DOWNLOAD_TIMEOUT_S = 30
 #: The 12 classes (folder names), in label order.
 CLASS_NAMES = ["axes", "boots", "carabiners", "crampons", "gloves", "hardshell_jackets", "harnesses", "helmets",
                "insulated_jackets", "pulleys", "rope", "tents"]
+#: Tag of the preprocessing below (part of the image cache's key: change it when the preprocessing changes).
+PREPROCESSING = "pad-square-white, bilinear"
 CNN_SIZE = 128          # our CNN's input side: enough to see a carabiner's gate, 1/3 of the cost of 224
 TL_SIZE = 224           # MobileNetV2's native input side (its ImageNet training size)
 BACKBONE = "mobilenet_v2"
@@ -151,22 +152,23 @@ def ensure_manifest() -> Path:
     return m
 
 
-@lru_cache(maxsize=4)
 def load_splits(input_shape=(CNN_SIZE, CNN_SIZE, 3)) -> dict:
     """``{"train", "val", "test"}`` -> ``(x uint8 (N, S, S, 3), y int64)``, padded on white and resized.
 
-    Decoded once per size and cached in ``data/cache/images/`` (keyed by the manifest's content).
+    Decoded once per size and cached in ``data/cache/images/`` (keyed by manifest, preprocessing and folder).
     """
     size = int(input_shape[0])
     m = ensure_manifest()
 
+    root = dataset_dir()
+
     def load(split):
-        x, y, names = image_folder.load_split(dataset_dir(), m, split, size=(size, size), pad=True)
+        x, y, names = image_folder.load_split(root, m, split, size=(size, size), pad=True)
         if names != CLASS_NAMES:
             raise HelpersError(f"{paths.display_path(m)} lists classes {names}, expected {CLASS_NAMES}")
         return x, y
 
-    return image_folder.cached_splits(DATASET, m, size, load)
+    return image_folder.cached_splits(DATASET, m, size, load, PREPROCESSING, root)
 
 
 def prepare_image(im, input_shape=(CNN_SIZE, CNN_SIZE, 3)) -> np.ndarray:
@@ -265,7 +267,9 @@ def scores(y_true, proba) -> dict:
     y = np.asarray(y_true)
     pred = np.asarray(proba).argmax(axis=1)
     recall = recall_score(y, pred, average=None, labels=range(len(CLASS_NAMES)), zero_division=0)
-    return {"accuracy": round(float(np.mean(pred == y)), 4), "macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
+    labels = list(range(len(CLASS_NAMES)))
+    return {"accuracy": round(float(np.mean(pred == y)), 4),
+            "macro_f1": round(float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)), 4),
             "balanced_accuracy": round(float(balanced_accuracy_score(y, pred)), 4),
             "recall": {c: round(float(r), 4) for c, r in zip(CLASS_NAMES, recall)}}
 
@@ -273,6 +277,9 @@ def scores(y_true, proba) -> dict:
 def class_weights(y) -> dict:
     """``{class: n / (k * n_class)}``: each class weighs as much in the loss as a balanced class would."""
     counts = np.bincount(np.asarray(y), minlength=len(CLASS_NAMES))
+    if (counts == 0).any():
+        missing = [CLASS_NAMES[i] for i in np.where(counts == 0)[0]]
+        raise HelpersError(f"no training images of {', '.join(missing)}: class weights are undefined")
     return {i: float(len(y) / (len(CLASS_NAMES) * c)) for i, c in enumerate(counts)}
 
 
@@ -436,7 +443,7 @@ def load_inference_speeds(path: Path | None = None) -> dict:
     return json.loads(path.read_text())["images_per_s"] if path.is_file() else {}
 
 
-def main() -> None:
+def main(argv=None) -> int:
     """Repeat the whole study, task by task (saved models are retrained)."""
     print("task 1: our CNN", flush=True)
     train_own_cnn(retrain=True, weighted=True)
@@ -449,10 +456,12 @@ def main() -> None:
     record_inference_speeds()
     print("task 2: new images", flush=True)
     print(predict_new_images().to_string(), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    from .repro import quiet_tensorflow
+    import sys
 
-    quiet_tensorflow()
-    main()
+    from . import cli
+
+    sys.exit(cli.run(main))  # a missing dataset or unavailable weights: one clear line, no traceback

@@ -135,13 +135,15 @@ def locate_or_download(candidates, class_names, download, what: str, how_to_get:
     raise DataNotFoundError(f"{what} were not found and {problem}.\nLooked in: {searched}.\n{how_to_get}")
 
 
-def cached_splits(dataset: str, manifest: Path, size: int, load) -> dict:
-    """``{split: (x, y)}`` from ``load(split)``, cached in ``data/cache/images/`` per dataset, image side and
-    manifest content (a new split invalidates the cache)."""
+def cached_splits(dataset: str, manifest: Path, size: int, load, preprocessing: str, source: Path) -> dict:
+    """``{split: (x, y)}`` from ``load(split)``, cached in ``data/cache/images/`` per dataset, image side,
+    manifest content, ``preprocessing`` (a short description: change it when the preprocessing changes) and
+    ``source`` folder: any of them changing gives a new cache file."""
     import hashlib
 
-    key = hashlib.sha1(Path(manifest).read_bytes()).hexdigest()[:10]
-    cache = paths.data_dir() / "cache" / "images" / f"{dataset}_{int(size)}_{key}.npz"
+    h = hashlib.sha1(Path(manifest).read_bytes())
+    h.update(f"{preprocessing}|{Path(source).resolve()}".encode())
+    cache = paths.data_dir() / "cache" / "images" / f"{dataset}_{int(size)}_{h.hexdigest()[:10]}.npz"
     if cache.is_file():
         with np.load(cache) as z:
             return {s: (z[f"x_{s}"], z[f"y_{s}"]) for s in SPLITS}

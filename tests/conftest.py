@@ -24,7 +24,7 @@ quiet_tensorflow()
 def isolated_dirs(tmp_path, monkeypatch):
     """Point data/, weights/ and shared/ at empty temporary folders; no Fashion-MNIST splits cached
     in memory from another test (a tiny synthetic set must not leak into the next one)."""
-    from helpers import flowers, gear, tasks
+    from helpers import tasks
 
     for var, sub in (("HELPERS_DATA_DIR", "data"), ("HELPERS_WEIGHTS_DIR", "weights"),
                      ("HELPERS_SHARED_DIR", "shared")):
@@ -35,12 +35,8 @@ def isolated_dirs(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     tasks.fashion_splits.cache_clear()
-    gear.load_splits.cache_clear()
-    flowers.load_splits.cache_clear()
     yield tmp_path
     tasks.fashion_splits.cache_clear()
-    gear.load_splits.cache_clear()
-    flowers.load_splits.cache_clear()
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:

@@ -88,3 +88,21 @@ def test_ensemble_needs_two_members_of_one_task(tiny_task):
     training.train_or_load("tiny_a", **TINY_FIT)
     with pytest.raises(ValueError, match="two members"):
         ensemble.make_ensemble("bad", ["tiny_a"], task="tiny")
+
+
+def test_ensemble_of_refitted_members_records_no_validation_score(tiny_task):
+    training.train_or_load("tiny_a", **TINY_FIT, refit_on_train_and_val=True)
+    training.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
+    _, rec = ensemble.make_ensemble("tiny_ens", ["tiny_a", "tiny_b"], task="tiny")
+    assert set(rec["metrics"]) == {"test"} and "tiny_a" in rec["notes"]["no_validation_metrics"]
+    assert predict.best_model_name("tiny") != "tiny_ens"  # never chosen on an inflated score
+
+
+def test_store_writes_the_temperature_without_touching_the_weights(tiny_dense):
+    sha = weights_store.load_record("tiny_dense")["sha256"]
+    rec = calibration.store("tiny_dense", {"temperature": 1.7, "fitted_on": "selection run, val"})
+    assert rec["calibration"]["temperature"] == 1.7 and rec["sha256"] == sha
+    assert calibration.temperature_of(weights_store.load_record("tiny_dense")) == 1.7
+    weights_store.verify("tiny_dense")
+    with pytest.raises(ValueError):
+        calibration.store("tiny_dense", {})

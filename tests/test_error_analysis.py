@@ -76,3 +76,14 @@ def test_logits_and_features_match_the_softmax_output(tiny_dense):
     soft = np.exp(logits - logits.max(1, keepdims=True))
     soft /= soft.sum(1, keepdims=True)
     assert np.allclose(soft, model.predict(x, verbose=0), atol=1e-5) and feats.shape == (5, 16)
+
+
+def test_edge_cases_absent_classes_give_nan_not_crashes():
+    y = np.array([0, 0, 1, 1])
+    p = np.eye(3)[[0, 0, 1, 0]]
+    sim = ea.simulate_users(y, p, k=3, share=0.8, n_users=20, n_classes=3)
+    assert np.isnan(sim["vote"][2]) and not np.isnan(sim["vote"][0])
+    df = ea.bootstrap_per_class(y, p.argmax(1), ["a", "b", "c"], n_boot=50)
+    assert df.loc["c", "images"] == 0
+    fit = ea.mahalanobis_fit(np.random.default_rng(0).normal(size=(4, 2)), y, 3)
+    assert np.isfinite(ea.mahalanobis_score(fit, np.zeros((2, 2)))).all()

@@ -71,8 +71,9 @@ def test_standard_and_accelerated_training_agree(tiny_flowers):
     assert std["best_epoch"] == acc["best_epoch"]
     assert set(std["val_report"]["precision"]) == set(flowers.CLASS_NAMES)
     saved = flowers.load_runs()
-    assert set(saved) == {"standard_lr0.01_m0_s42", "accelerated_lr0.01_m0_s42"}
-    assert flowers.run("standard", 0.01, 0.0, **kw) == saved["standard_lr0.01_m0_s42"]  # loaded, not retrained
+    assert set(saved) == {"standard_lr0.01_m0_s42_e3_b8_px32", "accelerated_lr0.01_m0_s42_e3_b8_px32"}
+    assert flowers.run("standard", 0.01, 0.0, **kw) == saved["standard_lr0.01_m0_s42_e3_b8_px32"]  # loaded
+    assert flowers.run("standard", 0.01, 0.0, **{**kw, "epochs": 2})["epochs"] == 2  # other settings: a new run
     curves = flowers.task_6(std)
     assert curves["epochs"] == [1, 2, 3] and curves["seconds"][-1] >= curves["seconds"][0] > 0
 

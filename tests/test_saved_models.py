@@ -18,12 +18,15 @@ RECORDS = sorted((REPO_ROOT / "weights").glob("*.json"))
 REPRODUCED_BY_NOTEBOOK = {"fashion_tl_": "03_transfer_learning_benchmark.ipynb"}
 
 
-def notebook_says_reproduced(name: str, notebook: str) -> bool:
+def notebook_says_reproduced(name: str, notebook: str, recorded_accuracy: float) -> bool:
+    """The notebook's committed output has ``NAME ... (recorded ACC) -> reproduced`` with the record's accuracy
+    (so a retrained model whose notebook was not re-executed fails here)."""
     nb = json.loads((REPO_ROOT / "notebooks" / notebook).read_text())
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             for line in "".join(out.get("text", "")).splitlines():
-                if line.split() and line.split()[0] == name and line.rstrip().endswith("-> reproduced"):
+                if (line.split() and line.split()[0] == name and line.rstrip().endswith("-> reproduced")
+                        and f"(recorded {recorded_accuracy:.4f})" in line):
                     return True
     return False
 
@@ -41,7 +44,7 @@ def test_saved_model_reproduces_its_record(record, repo_dirs, capsys):
     assert {"sha256", "task", "architecture", "hparams", "history", "metrics", "training", "versions"} <= set(rec)
     notebook = next((nb for prefix, nb in REPRODUCED_BY_NOTEBOOK.items() if record.stem.startswith(prefix)), None)
     if notebook is not None:
-        assert notebook_says_reproduced(record.stem, notebook), \
+        assert notebook_says_reproduced(record.stem, notebook, rec["metrics"]["test"]["accuracy"]), \
             f"{notebook}'s committed output does not show {record.stem} reproduced"
         return
     assert evaluate.main([record.stem, "--check"]) == 0, capsys.readouterr().err

@@ -213,10 +213,13 @@ def split_counts():
 
 
 def cnn_design_table():
-    """Our CNN, element by element, with the reason for each choice (rendered from :data:`CNN_HPARAMS`)."""
+    """Our CNN, element by element, with the reason for each choice (rendered from :data:`CNN_HPARAMS` and the
+    split manifest)."""
     import pandas as pd
 
     hp, tr = CNN_HPARAMS, CNN_TRAINING
+    counts = split_counts()
+    n_train, per_class = int(counts["train"].sum()), counts.sum(axis=1)
     f = hp["filters"]
     side = CNN_SIZE // 2 ** len(f)
     rows = [
@@ -225,7 +228,7 @@ def cnn_design_table():
         ("augmentation (training only)",
          f"left-right flips, rotations up to ±{hp['rotate'] * 360:.0f}°, zooms ±{hp['zoom']:.0%}, shifts ±{hp['translate']:.0%}, "
          "empty space filled white",
-         "about 1,300 training photos are few for a CNN: each epoch sees a slightly different catalogue; flips are "
+         f"{n_train:,} training photos are few for a CNN: each epoch sees a slightly different catalogue; flips are "
          "safe because no class depends on which way an item faces; white fill matches the photos' background"),
         ("convolutional blocks", f"{len(f)} × [Conv 3×3 → BatchNorm → ReLU → MaxPool 2×2], filters "
          + " → ".join(str(x) for x in f),
@@ -243,7 +246,8 @@ def cnn_design_table():
          "without improvement, augmentation, dropout",
          "the model kept is the one that generalised best to photos it did not train on"),
         ("unbalanced classes", "class weights n / (k · n_class); the alternative, trained without, is compared on validation",
-         "the rarest class has a tenth of the largest one's photos: unweighted, the loss hardly notices it"),
+         f"the rarest class ({per_class.idxmin()}) has {per_class.min() / per_class.max():.0%} of the largest one's "
+         "photos: unweighted, the loss hardly notices it"),
     ]
     return pd.DataFrame(rows, columns=["element", "choice", "why"]).set_index("element")
 

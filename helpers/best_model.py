@@ -48,6 +48,7 @@ class Experiment:
     hparams: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     refit: bool = True
+    build_kwargs: dict = field(default_factory=dict)   # not recorded (e.g. where pretrained weights come from)
 
 
 EXPERIMENTS = {e.name: e for e in [
@@ -61,7 +62,46 @@ EXPERIMENTS = {e.name: e for e in [
                "vgg_bn", dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, translate=0.1, flip=True,
                               erasing=0.5),
                dict(RECIPE, epochs=40)),
+    Experiment("fashion_vgg_bn_seed43", "own network",
+               "the same network and recipe from another seed: how much of a difference between two runs is noise, "
+               "and a second member for an ensemble", "vgg_bn",
+               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, translate=0.1, flip=False, erasing=0.5),
+               dict(RECIPE, epochs=40, seed=43)),
+    Experiment("fashion_vgg_bn_wide", "own network",
+               "twice the width (64 to 256 filters, four times the computation): does capacity still pay?", "vgg_bn",
+               dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, translate=0.1, flip=False, erasing=0.5),
+               dict(RECIPE, epochs=40)),
+    Experiment("fashion_resnet", "own network",
+               "a small pre-activation ResNet (skip connections) with the same recipe: a different architecture that "
+               "errs differently, for the ensemble", "small_resnet",
+               dict(width=32, stages=3, blocks_per_stage=2, dropout=0.2, translate=0.1, flip=False, erasing=0.5),
+               dict(RECIPE, epochs=40)),
+    Experiment("fashion_tl_mobilenet_v2_deep", "deeper transfer",
+               "MobileNetV2 at 96x96 with its last four blocks and Conv_1 unfrozen (from block_13_expand: about "
+               "two thirds of its weights), trained end to end on images with a fresh softmax head", "transfer",
+               dict(backbone="mobilenet_v2", image_size=96, head_units=[], dropout=0.2, unfrozen=False,
+                    unfrozen_from="block_13_expand"),
+               dict(optimizer="adamw", learning_rate=3e-4, optimizer_config={"weight_decay": 1e-4},
+                    schedule={"kind": "cosine", "warmup_epochs": 1, "final_fraction": 0.01}, label_smoothing=0.1,
+                    batch_size=128, patience=None, monitor="val_accuracy", epochs=8),
+               build_kwargs={"backbone_weights": "imagenet"}),
 ]}
+
+#: Where each experiment's selection-run validation probabilities are kept (ensembles and temperatures
+#: are chosen on them: the saved, refitted models have seen the validation images).
+SELECTION_DIR = RESULTS_DIR / "selection_outputs"
+
+
+def selection_outputs(name: str):
+    """``(val_probabilities, y_val)`` of experiment ``name``'s selection run."""
+    import numpy as np
+
+    path = SELECTION_DIR / f"{name}.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"no selection-run outputs for {name} ({paths.display_path(path)}); "
+                                f"retrain it with python -m helpers.best_model train {name} --retrain")
+    with np.load(path) as z:
+        return z["val"].astype(np.float64), z["y_val"]
 
 
 def get(name: str) -> Experiment:
@@ -85,6 +125,7 @@ def train(name: str, retrain: bool = False, mixed_precision: bool = False, data:
     args = {**e.training, **overrides}
     return training.fit(name, task="fashion", architecture=e.architecture, hparams=dict(e.hparams), data=data,
                         refit_on_train_and_val=e.refit, mixed_precision=mixed_precision,
+                        build_kwargs=dict(e.build_kwargs) or None, selection_outputs=SELECTION_DIR / f"{name}.npz",
                         notes={"direction": e.direction, "idea": e.idea}, **args)
 
 

@@ -149,6 +149,50 @@ def vgg_bn(input_shape, n_outputs, output_activation, width=32, stages=3, convs_
     return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
 
 
+@register("small_resnet")
+def small_resnet(input_shape, n_outputs, output_activation, width=32, stages=3, blocks_per_stage=2, dropout=0.2,
+                 translate=0.1, flip=False, erasing=0.5, erasing_scale=(0.02, 0.25), name="small_resnet"):
+    """A small pre-activation ResNet (notebook 05): a 3x3 stem, then ``stages`` x ``blocks_per_stage`` residual
+    blocks [BN-ReLU-Conv3x3-BN-ReLU-Conv3x3 + shortcut] with ``width`` filters doubling per stage (stride 2 and
+    a 1x1 projection where the size changes), global average pooling, dropout and the output. The same
+    training-only augmentation as :func:`vgg_bn`. Skip connections let gradients reach the early layers and
+    give the ensemble a member that errs differently from the VGG-style networks."""
+    import keras
+    from keras import layers
+
+    def conv(f, stride, label, k=3):
+        return layers.Conv2D(f, k, strides=stride, padding="same", use_bias=False, kernel_initializer="he_normal",
+                             name=label)
+
+    inputs = keras.Input(input_shape, name="pixels")
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    if translate:
+        x = layers.RandomTranslation(translate, translate, fill_mode="constant", name="aug_shift")(x)
+    if flip:
+        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
+    if erasing:
+        x = layers.RandomErasing(factor=(float(erasing), float(erasing)), scale=tuple(erasing_scale),
+                                 value_range=(0, 1), name="aug_erase")(x)
+    f = int(width)
+    x = conv(f, 1, "stem_conv")(x)
+    for s in range(int(stages)):
+        for b in range(int(blocks_per_stage)):
+            stride = 2 if (s and not b) else 1
+            tag = f"stage{s + 1}_block{b + 1}"
+            pre = layers.Activation("relu", name=f"{tag}_relu1")(layers.BatchNormalization(name=f"{tag}_bn1")(x))
+            shortcut = x if stride == 1 and int(x.shape[-1]) == f else conv(f, stride, f"{tag}_proj", k=1)(pre)
+            y = conv(f, stride, f"{tag}_conv1")(pre)
+            y = layers.Activation("relu", name=f"{tag}_relu2")(layers.BatchNormalization(name=f"{tag}_bn2")(y))
+            y = conv(f, 1, f"{tag}_conv2")(y)
+            x = layers.Add(name=f"{tag}_add")([shortcut, y])
+        f *= 2
+    x = layers.Activation("relu", name="final_relu")(layers.BatchNormalization(name="final_bn")(x))
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if dropout:
+        x = layers.Dropout(float(dropout), name="dropout")(x)
+    return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
+
+
 @register("catalogue_cnn")
 def catalogue_cnn(input_shape, n_outputs, output_activation, filters=(16, 32, 64, 128), dropout=0.3, flip=True,
                   rotate=0.05, zoom=0.1, translate=0.1, name="catalogue_cnn"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +40,25 @@ def build_from_record(record: dict):
 
 
 def predict_proba(model, x, batch_size: int = 512) -> np.ndarray:
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    """Class probabilities in full float32 precision on every backend (scores must match across machines)."""
+    with exact_precision():
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+
+
+@contextlib.contextmanager
+def exact_precision():
+    """Full float32 matrix products inside the block. On a GPU, JAX trains with TensorFloat-32 (a 10-bit
+    mantissa) by default, which is fast but shifts outputs enough to move a recorded score; predictions
+    that are recorded are therefore made in float32, as on a CPU. Elsewhere a no-op."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    import jax
+
+    with jax.default_matmul_precision("float32"):
+        yield
 
 
 def epoch_timer():
@@ -264,8 +283,12 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
         build_kwargs: dict | None = None, prepare=None, mixed_precision: bool = False,
         steps_per_execution: int = 1, input_pipeline: str = "keras", fit_kwargs: dict | None = None,
         selection_only: bool = False, input_shape=None, optimizer_config: dict | None = None,
-        label_smoothing: float = 0.0, schedule: dict | None = None):
+        label_smoothing: float = 0.0, schedule: dict | None = None, selection_outputs=None):
     """Train, score validation and test once, save; returns ``(model, record)``.
+
+    ``selection_outputs`` (a path): the selection run's validation probabilities are saved there
+    (``.npz``, key ``val``), so that ensembles and temperatures can be chosen on outputs of a model
+    that never saw the validation split, even when the saved model was refitted on it.
 
     With ``refit_on_train_and_val`` the number of epochs is chosen on the validation split first;
     then a fresh model (same seed and learning-rate schedule) is trained on training + validation
@@ -324,7 +347,12 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     if selection_only:
         shutil.rmtree(work, ignore_errors=True)
         return model, history
-    metrics_val = metrics.classification_metrics(y["val"], predict_proba(trained, inputs["val"]))
+    proba_val = predict_proba(trained, inputs["val"])
+    metrics_val = metrics.classification_metrics(y["val"], proba_val)
+    if selection_outputs is not None:
+        selection_outputs = Path(selection_outputs)
+        selection_outputs.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(selection_outputs, val=proba_val.astype(np.float32), y_val=np.asarray(y["val"]))
     training_info = {"optimizer": optimizer, "learning_rate": learning_rate, "batch_size": batch_size,
                      "max_epochs": epochs, "epochs_run": len(history["loss"]), "best_epoch": chosen,
                      "early_stopping_patience": patience, "monitor": monitor,

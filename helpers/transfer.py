@@ -72,19 +72,33 @@ def _front(input_shape, backbone: str, image_size: int):
 
 @register("transfer")
 def transfer(input_shape, n_outputs, output_activation, backbone="mobilenet_v2", image_size=96,
-             head_units=(), dropout=0.0, unfrozen=False, backbone_weights=None, name="transfer"):
-    """The full transfer model. ``unfrozen``: the tail layers of :data:`TAILS` are trainable."""
+             head_units=(), dropout=0.0, unfrozen=False, backbone_weights=None, unfrozen_from=None,
+             name="transfer"):
+    """The full transfer model. ``unfrozen``: the tail layers of :data:`TAILS` are trainable;
+    ``unfrozen_from`` (a backbone layer name, deeper transfer learning): that layer and every later one
+    are trainable, trained end to end on images (no cached features). BatchNorm layers always run in
+    inference mode, so the ImageNet statistics are kept even where their scales and shifts train."""
     import keras
     from keras import layers
 
     inputs, x = _front(input_shape, backbone, image_size)
     base = backbones.get_backbone(backbone, (image_size, image_size, 3), weights=backbone_weights)
     base.trainable = False
+    if unfrozen and unfrozen_from:
+        raise ValueError("give either unfrozen (the last two layers) or unfrozen_from (a layer name), not both")
     if unfrozen:
         base.trainable = True
         keep = set(TAILS[backbone].unfrozen)
         for layer in base.layers:
             layer.trainable = layer.name in keep
+    if unfrozen_from:
+        names = [layer.name for layer in base.layers]
+        if unfrozen_from not in names:
+            raise ValueError(f"{backbone} has no layer {unfrozen_from!r}")
+        start = names.index(unfrozen_from)
+        base.trainable = True
+        for i, layer in enumerate(base.layers):
+            layer.trainable = i >= start
     x = base(x, training=False)  # BatchNorm always in inference mode: ImageNet statistics are kept
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     head = _head(int(x.shape[-1]), n_outputs, output_activation, head_units, dropout)

@@ -45,6 +45,10 @@ def versions() -> dict:
         out["tensorflow"] = tf.__version__
     except ImportError:  # JAX/PyTorch backend on a GPU machine
         pass
+    if out["backend"] == "jax":
+        import jax
+        out["jax"] = jax.__version__
+        out["device"] = jax.devices()[0].device_kind
     return out
 
 

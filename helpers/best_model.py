@@ -54,27 +54,27 @@ class Experiment:
 EXPERIMENTS = {e.name: e for e in [
     Experiment("fashion_vgg_bn", "own network",
                "a deeper VGG-style BatchNorm network (3 stages, global average pooling) with random erasing and the "
-               "modern recipe", "vgg_bn", dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, translate=0.1,
+               "modern recipe", "vgg_bn", dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3,
                                                 flip=False, erasing=0.5),
                dict(RECIPE, epochs=40)),
     Experiment("fashion_vgg_bn_flip", "own network",
                "ablation: the same network and recipe with left-right flips (notebook 01: shoes all face one way)",
-               "vgg_bn", dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, translate=0.1, flip=True,
+               "vgg_bn", dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=True,
                               erasing=0.5),
                dict(RECIPE, epochs=40)),
     Experiment("fashion_vgg_bn_seed43", "own network",
                "the same network and recipe from another seed: how much of a difference between two runs is noise, "
                "and a second member for an ensemble", "vgg_bn",
-               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, translate=0.1, flip=False, erasing=0.5),
+               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
                dict(RECIPE, epochs=40, seed=43)),
     Experiment("fashion_vgg_bn_wide", "own network",
                "twice the width (64 to 256 filters, four times the computation): does capacity still pay?", "vgg_bn",
-               dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, translate=0.1, flip=False, erasing=0.5),
+               dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
                dict(RECIPE, epochs=40)),
     Experiment("fashion_resnet", "own network",
                "a small pre-activation ResNet (skip connections) with the same recipe: a different architecture that "
                "errs differently, for the ensemble", "small_resnet",
-               dict(width=32, stages=3, blocks_per_stage=2, dropout=0.2, translate=0.1, flip=False, erasing=0.5),
+               dict(width=32, stages=3, blocks_per_stage=2, dropout=0.2, shift=3, flip=False, erasing=0.5),
                dict(RECIPE, epochs=40)),
     Experiment("fashion_tl_mobilenet_v2_deep", "deeper transfer",
                "MobileNetV2 at 96x96 with its last four blocks and Conv_1 unfrozen (from block_13_expand: about "

@@ -63,7 +63,7 @@ RESULTS_DIR = paths.REPO_ROOT / "results" / "gear"
 
 #: Our CNN's design (justified element by element in notebook 09).
 CNN_HPARAMS = dict(filters=(16, 32, 64, 128), dropout=0.3, flip=True, rotate=0.05, zoom=0.1, translate=0.1)
-CNN_TRAINING = dict(epochs=30, batch_size=32, learning_rate=1e-3, patience=6, reduce_lr_patience=3,
+CNN_TRAINING = dict(epochs=50, batch_size=32, learning_rate=1e-3, patience=8, reduce_lr_patience=3,
                     monitor="val_loss")
 #: Transfer learning: step 1 trains the head on cached frozen features, step 2 also MobileNetV2's last
 #: two weight layers (Conv_1 and its BatchNorm) from step 1's head, at a tenth of the learning rate.

@@ -114,20 +114,22 @@ def own_cnn(input_shape, n_outputs, output_activation, filters=32, blocks=2, den
 
 @register("vgg_bn")
 def vgg_bn(input_shape, n_outputs, output_activation, width=32, stages=3, convs_per_stage=2, dropout=0.3,
-           translate=0.1, flip=False, erasing=0.5, erasing_scale=(0.02, 0.25), name="vgg_bn"):
+           shift=3, flip=False, erasing=0.5, erasing_scale=(0.02, 0.25), name="vgg_bn"):
     """A deeper VGG-style BatchNorm network (notebook 05): ``stages`` x [``convs_per_stage`` x Conv-BN-ReLU]
     with ``width`` filters doubling per stage and 2x2 max-pooling between stages, then global average
-    pooling, dropout and the output. Training-only augmentation: random shifts of up to ``translate`` of
-    the size (pad-and-crop), optional left-right flips, and random erasing of a rectangle (probability
+    pooling, dropout and the output. Training-only augmentation: random shifts of up to ``shift`` pixels
+    (pad-and-crop, :class:`~helpers.augment.RandomShift`), optional left-right flips, and random erasing of a rectangle (probability
     ``erasing``, area a fraction ``erasing_scale`` of the image), which forces the network to use the
     whole item instead of one telltale detail."""
     import keras
     from keras import layers
 
+    from .augment import RandomShift
+
     inputs = keras.Input(input_shape, name="pixels")
     x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
-    if translate:
-        x = layers.RandomTranslation(translate, translate, fill_mode="constant", name="aug_shift")(x)
+    if shift:
+        x = RandomShift(int(shift), name="aug_shift")(x)
     if flip:
         x = layers.RandomFlip("horizontal", name="aug_flip")(x)
     if erasing:
@@ -151,7 +153,7 @@ def vgg_bn(input_shape, n_outputs, output_activation, width=32, stages=3, convs_
 
 @register("small_resnet")
 def small_resnet(input_shape, n_outputs, output_activation, width=32, stages=3, blocks_per_stage=2, dropout=0.2,
-                 translate=0.1, flip=False, erasing=0.5, erasing_scale=(0.02, 0.25), name="small_resnet"):
+                 shift=3, flip=False, erasing=0.5, erasing_scale=(0.02, 0.25), name="small_resnet"):
     """A small pre-activation ResNet (notebook 05): a 3x3 stem, then ``stages`` x ``blocks_per_stage`` residual
     blocks [BN-ReLU-Conv3x3-BN-ReLU-Conv3x3 + shortcut] with ``width`` filters doubling per stage (stride 2 and
     a 1x1 projection where the size changes), global average pooling, dropout and the output. The same
@@ -160,14 +162,16 @@ def small_resnet(input_shape, n_outputs, output_activation, width=32, stages=3, 
     import keras
     from keras import layers
 
+    from .augment import RandomShift
+
     def conv(f, stride, label, k=3):
         return layers.Conv2D(f, k, strides=stride, padding="same", use_bias=False, kernel_initializer="he_normal",
                              name=label)
 
     inputs = keras.Input(input_shape, name="pixels")
     x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
-    if translate:
-        x = layers.RandomTranslation(translate, translate, fill_mode="constant", name="aug_shift")(x)
+    if shift:
+        x = RandomShift(int(shift), name="aug_shift")(x)
     if flip:
         x = layers.RandomFlip("horizontal", name="aug_flip")(x)
     if erasing:

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .out_of_domain import (energy_score, logits_and_features, mahalanobis_fit, mahalanobis_score,  # noqa: F401
+                            rejected, rejection_threshold)
+
 BOOTSTRAP_SAMPLES = 1000
 CONFIDENCE_LEVEL = 0.95
 PRECISION_TARGETS = (0.95, 0.99)
@@ -147,56 +150,3 @@ def simulate_users(y_true, proba, k: int, share: float, n_users: int = 2000, see
             hits_mean += probs.mean(0).argmax() == fav
         out["vote"][fav], out["mean"][fav] = hits_vote / n_users, hits_mean / n_users
     return out
-
-
-def energy_score(logits, temperature: float = 1.0) -> np.ndarray:
-    """Free energy ``-T * logsumexp(z / T)`` of each image's logits: low for inputs like the training data,
-    higher out of domain (Liu et al., 2020). Unlike the maximum softmax, it keeps the logits' scale."""
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    m = z.max(axis=1, keepdims=True)
-    return -temperature * (m[:, 0] + np.log(np.exp(z - m).sum(axis=1)))
-
-
-def mahalanobis_fit(features, y, n_classes: int) -> dict:
-    """Class means and a shared (tied) covariance of penultimate-layer features (Lee et al., 2018)."""
-    f, y = np.asarray(features, dtype=np.float64), np.asarray(y).astype(int)
-    present = [c for c in range(n_classes) if (y == c).any()]
-    means = np.full((n_classes, f.shape[1]), np.nan)
-    means[present] = np.stack([f[y == c].mean(0) for c in present])
-    centred = f - means[y]
-    cov = centred.T @ centred / len(f) + 1e-6 * np.eye(f.shape[1])
-    return {"means": means, "precision": np.linalg.pinv(cov)}
-
-
-def mahalanobis_score(fit: dict, features) -> np.ndarray:
-    """Distance to the nearest class mean (squared Mahalanobis): large for images unlike any class."""
-    f = np.asarray(features, dtype=np.float64)
-    d = []
-    for mu in fit["means"]:
-        if np.isnan(mu).any():  # a class with no fitting images
-            continue
-        x = f - mu
-        d.append(((x @ fit["precision"]) * x).sum(axis=1))
-    return np.min(np.stack(d, axis=1), axis=1)
-
-
-def rejection_threshold(in_domain_scores, keep: float = 0.95, higher_is_stranger: bool = True) -> float:
-    """The score threshold that keeps ``keep`` of in-domain images (fix it on one set, report on another)."""
-    s = np.asarray(in_domain_scores, dtype=np.float64)
-    return float(np.quantile(s, keep if higher_is_stranger else 1 - keep))
-
-
-def rejected(scores, threshold: float, higher_is_stranger: bool = True) -> np.ndarray:
-    s = np.asarray(scores, dtype=np.float64)
-    return s > threshold if higher_is_stranger else s < threshold
-
-
-def logits_and_features(model, x, batch_size: int = 512):
-    """``(logits, penultimate features)`` of a model whose last layer is a softmax ``Dense`` named ``output``."""
-    import keras
-
-    out_layer = model.get_layer("output")
-    feats = keras.Model(model.inputs, out_layer.input).predict(x, batch_size=batch_size, verbose=0)
-    w, b = out_layer.get_weights()
-    feats = np.asarray(feats, dtype=np.float64)
-    return feats @ w + b, feats

@@ -87,13 +87,53 @@ def load_rgb_array(path: str | Path, size: tuple[int, int] | None = None, pad: b
     return resize_rgb(open_rgb(path), size, pad)
 
 
-def to_fashion_mnist_style(im: Image.Image, size: int = 28) -> np.ndarray:
+#: A photo pixel belongs to the item when it differs from the background by more than this (0-255).
+ITEM_THRESHOLD = 25
+#: Margin kept around the item's bounding box, as a fraction of its longer side.
+ITEM_MARGIN = 0.04
+#: Mirror a converted photo when its left half holds this much more of the item than its right half
+#: (relative difference). Fashion-MNIST's shoes and boots all point left with the heel or shaft on the
+#: right (notebook 01); product photos show footwear either way. Garments are nearly symmetric and stay
+#: as they are (notebook 06 measures the choice).
+ORIENTATION_ASYMMETRY = 0.2
+
+
+def item_box(grey: np.ndarray, background: float, threshold: float = ITEM_THRESHOLD, margin: float = ITEM_MARGIN):
+    """``(top, bottom, left, right)`` of the pixels that differ from ``background``, with a margin; the whole
+    image when nothing does (a blank photo)."""
+    h, w = grey.shape
+    mask = np.abs(grey - background) > threshold
+    if not mask.any():
+        return 0, h, 0, w
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    m = int(margin * max(bottom - top, right - left))
+    return max(0, top - m), min(h, bottom + m), max(0, left - m), min(w, right + m)
+
+
+def canonical_orientation(x: np.ndarray, asymmetry: float = ORIENTATION_ASYMMETRY) -> np.ndarray:
+    """Mirror light-on-black image(s) ``(..., H, W)`` or ``(..., H, W, 1)`` whose left half is heavier than the
+    right by more than ``asymmetry`` (relative), so that footwear points the way Fashion-MNIST's does."""
+    a = np.asarray(x)
+    channel = a.ndim >= 3 and a.shape[-1] == 1
+    grey = a[..., 0] if channel else a
+    half = grey.shape[-1] // 2
+    left = grey[..., :half].astype(np.float64).sum(axis=(-2, -1))
+    right = grey[..., -half:].astype(np.float64).sum(axis=(-2, -1))
+    flip = (left - right) / np.maximum(left + right, 1e-9) > asymmetry
+    mask = np.reshape(flip, np.shape(flip) + (1,) * (a.ndim - np.ndim(flip)))
+    return np.where(mask, np.flip(a, axis=-2 if channel else -1), a)
+
+
+def to_fashion_mnist_style(im: Image.Image, size: int = 28, crop: bool = False, orient: bool = False) -> np.ndarray:
     """Turn an ordinary product photo into a Fashion-MNIST-like ``(size, size)`` uint8 array.
 
     Fashion-MNIST shows a light garment on a black background, centred in a square. A photo
     usually shows the item on a light background, so: greyscale; if the border is brighter than
-    the centre the image is inverted; the item is padded to a square with the background colour;
-    finally it is resized with a high-quality filter.
+    the centre the image is inverted; with ``crop`` the photo is cut to the item's bounding box
+    (:func:`item_box`; Fashion-MNIST items fill their square); the item is padded to a square with
+    the background colour; it is resized with a high-quality filter; with ``orient`` it is finally
+    mirrored into Fashion-MNIST's orientation (:func:`canonical_orientation`).
     """
     grey = np.asarray(to_rgb(im).convert("L"), dtype=np.float32)
     h, w = grey.shape
@@ -103,9 +143,14 @@ def to_fashion_mnist_style(im: Image.Image, size: int = 28) -> np.ndarray:
     if np.median(border) > np.median(centre):
         grey = 255.0 - grey
         border = 255.0 - border
+    if crop:
+        top, bottom, left, right = item_box(grey, float(np.median(border)))
+        grey = grey[top:bottom, left:right]
+        h, w = grey.shape
     side = max(h, w)
     canvas = np.full((side, side), float(np.median(border)), dtype=np.float32)
     top, left = (side - h) // 2, (side - w) // 2
     canvas[top: top + h, left: left + w] = grey
     small = Image.fromarray(canvas.clip(0, 255).astype(np.uint8), "L").resize((size, size), Image.LANCZOS)
-    return np.asarray(small, dtype=np.uint8)
+    out = np.asarray(small, dtype=np.uint8)
+    return canonical_orientation(out) if orient else out

@@ -4,7 +4,11 @@
     python -m helpers.predict --task fashion --model simple_cnn photo.jpg
 
 Each line is ``{"file", "label", "confidence", "top3", "model"}``; confidences are calibrated with the
-temperature stored in the model's record when it has one (``helpers.calibration``); a missing, corrupt or non-image file
+temperature stored in the model's record when it has one (``helpers.calibration``). Where notebook 06
+saved a rejection rule for the model (``helpers.out_of_domain``), each line also has ``ood_score``
+(higher: less like anything the model was trained on), ``ood_score_kind`` and ``in_domain`` (the
+rule's verdict: ``false`` means "probably not one of the task's items, do not act on the label").
+A missing, corrupt or non-image file
 gives ``{"file", "error"}`` instead and the exit status is 1. Any size, mode or format is accepted:
 the task converts the photo to the model's input. Without ``--model`` the task's saved model with
 the best *validation* accuracy is used (model choice never looks at the test set).
@@ -36,11 +40,15 @@ def predict_files(files, task: str, model_name: str | None = None, top: int = 3)
     from .training import load, predict_proba
     from .calibration import apply_temperature, temperature_of
 
+    from . import out_of_domain
+
     task_obj = tasks.get(task)
     name = model_name or best_model_name(task)
     model, record = load(name)
     if record["task"] != task:
         raise HelpersError(f"model {name!r} was trained for task {record['task']!r}, not {task!r}.")
+    rule, maha = out_of_domain.load_rule(name)
+    features = out_of_domain.feature_model(model) if rule else None
     for f in files:
         try:
             x = task_obj.prepare(open_rgb(f), record.get("input_shape"))[None]
@@ -49,9 +57,13 @@ def predict_files(files, task: str, model_name: str | None = None, top: int = 3)
             continue
         p = apply_temperature(predict_proba(model, x), temperature_of(record))[0]
         order = np.argsort(-p, kind="stable")[:top]
-        yield {"file": str(f), "label": task_obj.class_names[order[0]], "confidence": round(float(p[order[0]]), 4),
-               "top3": [{"label": task_obj.class_names[i], "confidence": round(float(p[i]), 4)} for i in order],
-               "model": name}
+        result = {"file": str(f), "label": task_obj.class_names[order[0]], "confidence": round(float(p[order[0]]), 4),
+                  "top3": [{"label": task_obj.class_names[i], "confidence": round(float(p[i]), 4)} for i in order],
+                  "model": name}
+        if rule:
+            score, keep = out_of_domain.score_inputs(model, rule, maha, x, features=features)
+            result.update(ood_score=round(float(score[0]), 4), ood_score_kind=rule["score"], in_domain=bool(keep[0]))
+        yield result
 
 
 def _main(argv=None) -> int:

@@ -119,7 +119,7 @@ def fashion_binary_splits() -> dict:
 def _fashion_input(im) -> np.ndarray:
     from .images import to_fashion_mnist_style
 
-    return to_fashion_mnist_style(im, 28)[..., None]
+    return to_fashion_mnist_style(im, 28, crop=True, orient=True)[..., None]
 
 
 def _fashion_class_names():

@@ -87,3 +87,46 @@ def test_edge_cases_absent_classes_give_nan_not_crashes():
     assert df.loc["c", "images"] == 0
     fit = ea.mahalanobis_fit(np.random.default_rng(0).normal(size=(4, 2)), y, 3)
     assert np.isfinite(ea.mahalanobis_score(fit, np.zeros((2, 2)))).all()
+
+
+@pytest.mark.parametrize("kind", ["energy", "mahalanobis"])
+def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_dense, tiny_task, tmp_path,
+                                                                          monkeypatch, kind):
+    import json
+
+    from PIL import Image
+
+    from helpers import out_of_domain, predict, training, weights_store
+
+    monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")
+    model, _ = tiny_dense
+    x_val = tiny_task[1]["val"][0]
+    logits, feats = ea.logits_and_features(model, x_val)
+    maha = ea.mahalanobis_fit(feats, tiny_task[1]["val"][1], 3)
+    scores = out_of_domain.all_scores(logits, feats, maha)
+    assert set(scores) == set(out_of_domain.SCORES)
+    rule = out_of_domain.fit_rule(kind, scores[kind], keep=0.9, fitted_on="tiny validation")
+    out_of_domain.save_rule("tiny_dense", rule, maha=maha)
+    loaded, maha_loaded = out_of_domain.load_rule("tiny_dense")
+    assert loaded["threshold"] == rule["threshold"] and loaded["fitted_on"] == "tiny validation"
+    assert (maha_loaded is not None) == (kind == "mahalanobis")
+    s, keep = out_of_domain.score_inputs(model, loaded, maha_loaded, x_val)
+    assert np.allclose(s, scores[kind]) and keep.mean() == pytest.approx(0.9, abs=0.05)
+
+    photo = tmp_path / "stripe.png"
+    Image.fromarray(np.asarray(x_val[0, ..., 0])).save(photo)
+    line = next(predict.predict_files([photo], "tiny", "tiny_dense"))
+    assert {"label", "confidence", "top3", "model"} <= set(line)  # the existing fields are unchanged
+    assert line["ood_score_kind"] == kind and isinstance(line["in_domain"], bool)
+    assert line["in_domain"] == (line["ood_score"] <= rule["threshold"] + 1e-4)
+
+    # retrained model: the old rule no longer applies, and predict says nothing about it
+    rec = json.loads(weights_store.record_path("tiny_dense").read_text())
+    rec["sha256"] = "0" * 64
+    weights_store.record_path("tiny_dense").write_text(json.dumps(rec))
+    assert out_of_domain.load_rule("tiny_dense") == (None, None)
+    with pytest.raises(ValueError, match="unknown score"):
+        out_of_domain.fit_rule("nope", scores["energy"])
+    with pytest.raises(ValueError, match="has no Dense layer"):
+        import keras
+        out_of_domain.feature_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="last")]))

@@ -86,3 +86,32 @@ def test_product_photo_becomes_fashion_mnist_style():
     dark = np.zeros((28, 28), np.uint8)
     dark[8:20, 8:20] = 200
     assert to_fashion_mnist_style(Image.fromarray(dark))[14, 14] > 150
+
+
+def test_canonical_orientation_mirrors_only_clearly_left_heavy_items():
+    from helpers.images import canonical_orientation
+
+    boot = np.zeros((28, 28), np.uint8)
+    boot[5:25, 2:10] = 200      # shaft on the left: Fashion-MNIST's boots have it on the right
+    boot[18:25, 10:20] = 200
+    out = canonical_orientation(boot)
+    assert np.array_equal(out, boot[:, ::-1])
+    assert np.array_equal(canonical_orientation(out), out)                 # already canonical: unchanged
+    shirt = np.zeros((28, 28), np.uint8)
+    shirt[4:24, 6:22] = 150
+    shirt[10, 6] = 255                                                     # nearly symmetric: unchanged
+    assert np.array_equal(canonical_orientation(shirt), shirt)
+    batch = np.stack([boot, shirt])[..., None]
+    got = canonical_orientation(batch)
+    assert got.shape == batch.shape and np.array_equal(got[0, ..., 0], boot[:, ::-1])
+    assert np.array_equal(got[1], batch[1])
+
+
+def test_fashion_style_crop_fills_the_square_with_the_item():
+    photo = np.full((300, 400, 3), 255, np.uint8)
+    photo[80:220, 130:270] = 20                                            # a dark item, lots of margin
+    plain = to_fashion_mnist_style(Image.fromarray(photo))
+    cropped = to_fashion_mnist_style(Image.fromarray(photo), crop=True)
+    assert (cropped > 128).mean() > 0.7 > (plain > 128).mean()
+    blank = np.full((50, 50, 3), 255, np.uint8)                              # nothing to crop to: no error
+    assert to_fashion_mnist_style(Image.fromarray(blank), crop=True).shape == (28, 28)

@@ -150,3 +150,147 @@ def simulate_users(y_true, proba, k: int, share: float, n_users: int = 2000, see
             hits_mean += probs.mean(0).argmax() == fav
         out["vote"][fav], out["mean"][fav] = hits_vote / n_users, hits_mean / n_users
     return out
+
+
+# ------------------------------------------------------------------ why it errs: image traits
+def image_traits(x) -> "pd.DataFrame":
+    """Per image: ``item size`` (share of pixels brighter than a quarter of full scale: how much of the
+    square the item fills) and ``brightness`` (mean intensity of the item's pixels)."""
+    import pandas as pd
+
+    a = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    lit = a > 64
+    size = lit.mean(axis=1)
+    bright = np.where(lit.any(axis=1), (a * lit).sum(axis=1) / np.maximum(lit.sum(axis=1), 1), 0.0)
+    return pd.DataFrame({"item size": size, "brightness": bright})
+
+
+def error_rate_by(values, correct, bins: int = 4, label: str = "value") -> "pd.DataFrame":
+    """Error rate per quantile bin of ``values`` (``bins`` bins of equal image counts)."""
+    import pandas as pd
+
+    q = pd.qcut(pd.Series(values), bins, duplicates="drop", precision=3)
+    df = pd.DataFrame({label: q, "error": ~np.asarray(correct, dtype=bool)})
+    out = df.groupby(label, observed=True)["error"].agg(["mean", "size"]).rename(
+        columns={"mean": "error rate", "size": "images"})
+    return out
+
+
+# ------------------------------------------------------------------ real photos (outdoor-gear catalogue)
+#: Gear classes that are Fashion-MNIST items, and the label they should get. Every other gear class
+#: (tents, ropes, carabiners, helmets, gloves: no Fashion-MNIST class) is "not fashion".
+GEAR_AS_FASHION = {"boots": "Ankle boot", "hardshell_jackets": "Coat", "insulated_jackets": "Coat"}
+#: The gear manifest's splits on which the preprocessing and the rejection rule are chosen; they are
+#: reported on the other splits.
+RULE_FIT_SPLITS = ("train",)
+#: The preprocessing variants compared on real photos: (crop to the item, mirror into Fashion-MNIST's orientation).
+PHOTO_PATHS = {"pad only": (False, False), "crop": (True, False), "crop + orientation (helpers.predict)": (True, True)}
+
+
+def gear_photos(crop: bool = True, orient: bool = True):
+    """The outdoor-gear photos as Fashion-MNIST inputs: ``(table, x)``.
+
+    ``table`` has one row per photo (``file``, gear ``class``, manifest ``split``, ``part``: "fit" or
+    "report", ``expected``: the Fashion-MNIST label or ``None`` for non-fashion items); ``x`` is
+    ``(N, 28, 28, 1)`` uint8. With ``crop`` and ``orient`` (the default) the photos go exactly the way
+    ``helpers.predict --task fashion`` takes them (``tasks.get("fashion").prepare``).
+    """
+    import pandas as pd
+
+    from . import gear, tasks
+    from .images import open_rgb, to_fashion_mnist_style
+
+    table = pd.read_csv(gear.ensure_manifest())[["file", "class", "split"]]
+    root = gear.dataset_dir()
+    if crop and orient:
+        prepare = tasks.get("fashion").prepare
+    else:
+        def prepare(im):
+            return to_fashion_mnist_style(im, 28, crop=crop, orient=orient)[..., None]
+    x = np.stack([prepare(open_rgb(root / f)) for f in table["file"]]).astype(np.uint8)
+    table["part"] = np.where(table["split"].isin(RULE_FIT_SPLITS), "fit", "report")
+    table["expected"] = table["class"].map(GEAR_AS_FASHION)
+    return table, x
+
+
+def photo_outcomes(table, proba, class_names) -> "pd.DataFrame":
+    """Per gear class: photos, the expected Fashion-MNIST label, the share that gets it, the most common
+    predicted label and the median confidence."""
+    import pandas as pd
+
+    p = np.asarray(proba)
+    pred = np.asarray(class_names)[p.argmax(1)]
+    df = table.assign(predicted=pred, confidence=p.max(1))
+    rows = []
+    for cls, g in df.groupby("class"):
+        exp = g["expected"].iloc[0]
+        rows.append({"gear class": cls, "photos": len(g), "expected": exp if isinstance(exp, str) else "(not fashion)",
+                     "right label": float((g["predicted"] == exp).mean()) if isinstance(exp, str) else float("nan"),
+                     "most common label": g["predicted"].mode().iloc[0],
+                     "median confidence": float(g["confidence"].median())})
+    return pd.DataFrame(rows).set_index("gear class")
+
+
+def compare_scores(in_domain: dict, photos: dict, is_fashion, keep: float = 0.95) -> "pd.DataFrame":
+    """Per out-of-domain score: the threshold keeping ``keep`` of in-domain images (``in_domain``:
+    ``{score: (N,)}`` on validation images), the share of non-fashion photos it rejects, the share of
+    fashion photos it keeps, and the AUROC of in-domain images against non-fashion photos."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    fashion = np.asarray(is_fashion, dtype=bool)
+    rows = []
+    for kind, s_in in in_domain.items():
+        s_ph = np.asarray(photos[kind])
+        t = rejection_threshold(s_in, keep)
+        auroc = roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones((~fashion).sum())], np.r_[s_in, s_ph[~fashion]])
+        rejected_share, kept_share = float((s_ph[~fashion] > t).mean()), float((s_ph[fashion] <= t).mean())
+        rows.append({"score": kind, "threshold": t, "non-fashion rejected": rejected_share,
+                     "fashion photos kept": kept_share, "balanced": (rejected_share + kept_share) / 2,
+                     "AUROC": float(auroc)})
+    return pd.DataFrame(rows).set_index("score")
+
+
+def offer_errors(y_true, proba, thresholds) -> dict:
+    """With one confidence threshold per class (``None``: the class is never offered), the share of images
+    that get a label and the share of those labels that are wrong."""
+    y, p = np.asarray(y_true), np.asarray(proba)
+    pred, conf = p.argmax(1), p.max(1)
+    t = np.array([np.inf if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in thresholds])
+    labelled = conf >= t[pred]
+    return {"labelled": float(labelled.mean()),
+            "wrong among labelled": float((y[labelled] != pred[labelled]).mean()) if labelled.any() else float("nan")}
+
+
+# ------------------------------------------------------------------ users and business figures
+def user_table(y_true, proba, class_names, share: float, ks=USER_IMAGE_COUNTS, n_users: int = 1000, seed: int = 0):
+    """The share of simulated users whose offer names their favourite category, per category (rows) and
+    number of images ``k`` (columns), for both aggregations: ``{"vote": DataFrame, "mean": DataFrame}``."""
+    import pandas as pd
+
+    out = {"vote": {}, "mean": {}}
+    for k in ks:
+        sim = simulate_users(y_true, proba, k=k, share=share, n_users=n_users, seed=seed)
+        for agg in out:
+            out[agg][k] = sim[agg]
+    return {agg: pd.DataFrame(cols, index=pd.Index(class_names, name="favourite category")).rename_axis(
+        columns="images per user") for agg, cols in out.items()}
+
+
+def images_needed(table, target: float = 0.95):
+    """Per category (rows of a :func:`user_table` frame): the fewest images with which at least ``target`` of
+    users get the right offer (``None`` if no simulated ``k`` reaches it)."""
+    import pandas as pd
+
+    ks = list(table.columns)
+    return pd.Series({cat: next((k for k in ks if row[k] >= target), None) for cat, row in table.iterrows()},
+                     name=f"images for {target:.0%} right offers", dtype=object)
+
+
+def merged_accuracy(y_true, y_pred, class_names, merge) -> float:
+    """Accuracy when the classes in ``merge`` (names) count as one category."""
+    names = np.asarray(class_names)
+    y, p = names[np.asarray(y_true)], names[np.asarray(y_pred)]
+    y = np.where(np.isin(y, list(merge)), "merged", y)
+    p = np.where(np.isin(p, list(merge)), "merged", p)
+    return float((y == p).mean())

@@ -91,6 +91,8 @@ def load_rgb_array(path: str | Path, size: tuple[int, int] | None = None, pad: b
 ITEM_THRESHOLD = 25
 #: Margin kept around the item's bounding box, as a fraction of its longer side.
 ITEM_MARGIN = 0.04
+#: A "box" smaller than this fraction of the photo's shorter side is a speck, not an item: no crop.
+MIN_ITEM_FRACTION = 0.1
 #: Mirror a converted photo when its left half holds this much more of the item than its right half
 #: (relative difference). Fashion-MNIST's shoes and boots all point left with the heel or shaft on the
 #: right (notebook 01); product photos show footwear either way. Garments are nearly symmetric and stay
@@ -100,13 +102,15 @@ ORIENTATION_ASYMMETRY = 0.2
 
 def item_box(grey: np.ndarray, background: float, threshold: float = ITEM_THRESHOLD, margin: float = ITEM_MARGIN):
     """``(top, bottom, left, right)`` of the pixels that differ from ``background``, with a margin; the whole
-    image when nothing does (a blank photo)."""
+    image when nothing does (a blank photo) or when they form only a speck (:data:`MIN_ITEM_FRACTION`)."""
     h, w = grey.shape
     mask = np.abs(grey - background) > threshold
     if not mask.any():
         return 0, h, 0, w
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if max(bottom - top, right - left) < MIN_ITEM_FRACTION * min(h, w):
+        return 0, h, 0, w
     m = int(margin * max(bottom - top, right - left))
     return max(0, top - m), min(h, bottom + m), max(0, left - m), min(w, right + m)
 

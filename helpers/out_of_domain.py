@@ -9,7 +9,7 @@ A softmax classifier always names one of its classes, often with high confidence
   shared covariance fitted on training images (Lee et al., 2018).
 
 The **rule** (:func:`fit_rule`) rejects an image whose score is above the threshold that keeps
-``keep`` of in-domain validation images. Notebook 06 chooses the score on one part of the gear photos
+``keep`` of in-domain validation images, or whose outer frame is not dark like Fashion-MNIST's. Notebook 06 chooses the score on one part of the gear photos
 and reports the rule on the rest, then saves it (:func:`save_rule`) in ``results/error_analysis/``;
 ``helpers.predict`` applies it to every photo (:func:`score_inputs`).
 """
@@ -25,6 +25,11 @@ from . import paths
 SCORES = ("max_softmax", "energy", "mahalanobis")
 #: The share of in-domain validation images the rule keeps.
 KEEP_IN_DOMAIN = 0.95
+#: Fashion-MNIST items lie on black. The rule also checks the mean brightness of the input's outer
+#: frame (this many pixels wide) and rejects inputs brighter there than all but this share of in-domain
+#: images: noise and blank photos, which no feature score is trained to notice, fail it.
+FRAME_WIDTH = 2
+FRAME_KEEP = 0.995
 RULES_DIR = paths.REPO_ROOT / "results" / "error_analysis"
 
 
@@ -106,11 +111,37 @@ def all_scores(logits, features, maha: dict | None = None, temperature: float = 
     return out
 
 
-def fit_rule(kind: str, in_domain_scores, keep: float = KEEP_IN_DOMAIN, **provenance) -> dict:
-    """The rule for score ``kind``: reject above the threshold that keeps ``keep`` of ``in_domain_scores``."""
+def frame_brightness(x, width: int = FRAME_WIDTH) -> np.ndarray:
+    """Mean brightness (0-255) of each image's outer frame ``width`` pixels wide; ``x`` is ``(N, H, W[, C])``."""
+    a = np.asarray(x, dtype=np.float64)
+    a = a.reshape(a.shape[:3] + (-1,)).mean(axis=3)
+    inner = a[:, width:-width, width:-width]
+    total, inside = a.sum(axis=(1, 2)), inner.sum(axis=(1, 2))
+    return (total - inside) / (a.shape[1] * a.shape[2] - inner.shape[1] * inner.shape[2])
+
+
+def fit_rule(kind: str, in_domain_scores, keep: float = KEEP_IN_DOMAIN, in_domain_inputs=None,
+             frame_keep: float = FRAME_KEEP, **provenance) -> dict:
+    """The rule for score ``kind``: reject above the threshold that keeps ``keep`` of ``in_domain_scores``;
+    with ``in_domain_inputs`` (the same images), also reject inputs whose outer frame is brighter than
+    ``frame_keep`` of them (:func:`frame_brightness`)."""
     if kind not in SCORES:
         raise ValueError(f"unknown score {kind!r}; known: {', '.join(SCORES)}")
-    return {"score": kind, "threshold": rejection_threshold(in_domain_scores, keep), "keep": keep, **provenance}
+    rule = {"score": kind, "threshold": rejection_threshold(in_domain_scores, keep), "keep": keep}
+    if in_domain_inputs is not None:
+        rule.update(frame_width=FRAME_WIDTH, frame_threshold=float(np.quantile(frame_brightness(in_domain_inputs),
+                                                                                frame_keep)))
+    return {**rule, **provenance}
+
+
+def in_domain(rule: dict, scores, x=None) -> np.ndarray:
+    """The rule's verdict for inputs ``x`` with scores ``scores`` (of the rule's kind): True = keep."""
+    keep = ~rejected(scores, rule["threshold"])
+    if "frame_threshold" in rule:
+        if x is None:
+            raise ValueError("this rule also checks the inputs' frame: pass the inputs")
+        keep &= frame_brightness(x, rule["frame_width"]) <= rule["frame_threshold"]
+    return keep
 
 
 def rule_path(model_name: str):
@@ -154,4 +185,4 @@ def score_inputs(model, rule: dict, maha, x, features=None) -> tuple[np.ndarray,
     """``(scores, in_domain)`` of inputs ``x`` under a saved rule (``features``: see :func:`logits_and_features`)."""
     logits, feats = logits_and_features(model, x, features=features)
     s = all_scores(logits, feats, maha, rule.get("temperature", 1.0))[rule["score"]]
-    return s, ~rejected(s, rule["threshold"])
+    return s, in_domain(rule, s, x)

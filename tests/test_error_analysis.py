@@ -105,7 +105,8 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
     maha = ea.mahalanobis_fit(feats, tiny_task[1]["val"][1], 3)
     scores = out_of_domain.all_scores(logits, feats, maha)
     assert set(scores) == set(out_of_domain.SCORES)
-    rule = out_of_domain.fit_rule(kind, scores[kind], keep=0.9, fitted_on="tiny validation")
+    rule = out_of_domain.fit_rule(kind, scores[kind], keep=0.9, in_domain_inputs=x_val, frame_keep=1.0,
+                                  fitted_on="tiny validation")
     out_of_domain.save_rule("tiny_dense", rule, maha=maha)
     loaded, maha_loaded = out_of_domain.load_rule("tiny_dense")
     assert loaded["threshold"] == rule["threshold"] and loaded["fitted_on"] == "tiny validation"
@@ -130,3 +131,62 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
     with pytest.raises(ValueError, match="has no Dense layer"):
         import keras
         out_of_domain.feature_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="last")]))
+
+
+def test_user_table_images_needed_and_merged_accuracy():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 100)
+    p = np.full((300, 3), 0.1)
+    p[np.arange(300), y] = 0.8
+    p[:100][rng.random(100) < 0.4] = [0.1, 0.8, 0.1]          # class 0 is often called class 1
+    tables = ea.user_table(y, p, ["a", "b", "c"], share=0.8, ks=(1, 5, 20), n_users=200)
+    vote = tables["vote"]
+    assert list(vote.columns) == [1, 5, 20] and list(vote.index) == ["a", "b", "c"]
+    assert vote.loc["c", 20] > 0.95 and vote.loc["a", 1] < vote.loc["c", 1]
+    need = ea.images_needed(vote, 0.95)
+    assert need["c"] is not None and (need["a"] is None or need["a"] >= need["c"])
+    assert ea.merged_accuracy(y, p.argmax(1), ["a", "b", "c"], {"a", "b"}) == 1.0
+
+
+def test_image_traits_and_error_rate_by_bins():
+    x = np.zeros((8, 4, 4), np.uint8)
+    x[:4, :2] = 200                                            # half-filled, bright
+    x[4:, :1, :1] = 100                                        # tiny, dim
+    traits = ea.image_traits(x)
+    assert np.allclose(traits["item size"][:4], 0.5) and np.allclose(traits["item size"][4:], 1 / 16)
+    assert np.allclose(traits["brightness"][:4], 200) and np.allclose(traits["brightness"][4:], 100)
+    table = ea.error_rate_by(traits["item size"], np.r_[np.ones(4), np.zeros(4)], bins=2, label="size")
+    assert table["images"].sum() == 8 and list(table["error rate"]) == [1.0, 0.0]
+
+
+def test_offer_errors_counts_labelled_and_wrong_images():
+    y = np.array([0, 0, 1, 1])
+    p = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.95, 0.05]])   # the last one is a confident mistake
+    out = ea.offer_errors(y, p, [0.8, 0.5])
+    assert out == {"labelled": 0.75, "wrong among labelled": pytest.approx(1 / 3)}
+    assert ea.offer_errors(y, p, [None, None])["labelled"] == 0.0
+
+
+def test_compare_scores_thresholds_on_in_domain_and_counts_photos():
+    rng = np.random.default_rng(0)
+    in_domain = {"good": rng.normal(0, 1, 1000), "useless": rng.normal(0, 1, 1000)}
+    fashion = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+    photos = {"good": np.r_[rng.normal(0, 1, 50), rng.normal(6, 1, 50)], "useless": rng.normal(0, 1, 100)}
+    table = ea.compare_scores(in_domain, photos, fashion, keep=0.95)
+    assert table.loc["good", "non-fashion rejected"] > 0.95 and table.loc["good", "AUROC"] > 0.99
+    assert table.loc["useless", "non-fashion rejected"] < 0.2 and table["balanced"].idxmax() == "good"
+    assert table.loc["good", "threshold"] == pytest.approx(np.quantile(in_domain["good"], 0.95))
+
+
+def test_frame_check_rejects_bright_bordered_inputs_whatever_their_score():
+    from helpers import out_of_domain
+
+    dark = np.zeros((20, 8, 8, 1), np.uint8)
+    dark[:, 2:6, 2:6] = 200
+    assert np.allclose(out_of_domain.frame_brightness(dark), 0)
+    rule = out_of_domain.fit_rule("energy", np.zeros(20), keep=1.0, in_domain_inputs=dark)
+    bright = np.full((2, 8, 8, 1), 128, np.uint8)
+    assert out_of_domain.in_domain(rule, np.zeros(20), dark).all()
+    assert not out_of_domain.in_domain(rule, np.zeros(2), bright).any()
+    with pytest.raises(ValueError, match="pass the inputs"):
+        out_of_domain.in_domain(rule, np.zeros(2))

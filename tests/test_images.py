@@ -115,3 +115,6 @@ def test_fashion_style_crop_fills_the_square_with_the_item():
     assert (cropped > 128).mean() > 0.7 > (plain > 128).mean()
     blank = np.full((50, 50, 3), 255, np.uint8)                              # nothing to crop to: no error
     assert to_fashion_mnist_style(Image.fromarray(blank), crop=True).shape == (28, 28)
+    speck = blank.copy()
+    speck[25, 25] = 0                                                      # one dark pixel is not an item
+    assert to_fashion_mnist_style(Image.fromarray(speck), crop=True).mean() > 200

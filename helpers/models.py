@@ -112,6 +112,24 @@ def own_cnn(input_shape, n_outputs, output_activation, filters=32, blocks=2, den
     return keras.Model(inputs, _output(x, n_outputs, output_activation, layers), name=name)
 
 
+def _scaled_and_augmented(inputs, shift, flip, erasing, erasing_scale):
+    """Pixels scaled to [0, 1], then the training-only augmentation of notebook 05's networks: whole-pixel
+    shifts (:class:`~helpers.augment.RandomShift`), optional left-right flips, random erasing."""
+    from keras import layers
+
+    from .augment import RandomShift
+
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    if shift:
+        x = RandomShift(int(shift), name="aug_shift")(x)
+    if flip:
+        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
+    if erasing:
+        x = layers.RandomErasing(factor=(float(erasing), float(erasing)), scale=tuple(erasing_scale),
+                                 value_range=(0, 1), name="aug_erase")(x)
+    return x
+
+
 @register("vgg_bn")
 def vgg_bn(input_shape, n_outputs, output_activation, width=32, stages=3, convs_per_stage=2, dropout=0.3,
            shift=3, flip=False, erasing=0.5, erasing_scale=(0.02, 0.25), name="vgg_bn"):
@@ -124,17 +142,8 @@ def vgg_bn(input_shape, n_outputs, output_activation, width=32, stages=3, convs_
     import keras
     from keras import layers
 
-    from .augment import RandomShift
-
     inputs = keras.Input(input_shape, name="pixels")
-    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
-    if shift:
-        x = RandomShift(int(shift), name="aug_shift")(x)
-    if flip:
-        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
-    if erasing:
-        x = layers.RandomErasing(factor=(float(erasing), float(erasing)), scale=tuple(erasing_scale),
-                                 value_range=(0, 1), name="aug_erase")(x)
+    x = _scaled_and_augmented(inputs, shift, flip, erasing, erasing_scale)
     f = int(width)
     for s in range(int(stages)):
         if s:
@@ -162,21 +171,12 @@ def small_resnet(input_shape, n_outputs, output_activation, width=32, stages=3, 
     import keras
     from keras import layers
 
-    from .augment import RandomShift
-
     def conv(f, stride, label, k=3):
         return layers.Conv2D(f, k, strides=stride, padding="same", use_bias=False, kernel_initializer="he_normal",
                              name=label)
 
     inputs = keras.Input(input_shape, name="pixels")
-    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
-    if shift:
-        x = RandomShift(int(shift), name="aug_shift")(x)
-    if flip:
-        x = layers.RandomFlip("horizontal", name="aug_flip")(x)
-    if erasing:
-        x = layers.RandomErasing(factor=(float(erasing), float(erasing)), scale=tuple(erasing_scale),
-                                 value_range=(0, 1), name="aug_erase")(x)
+    x = _scaled_and_augmented(inputs, shift, flip, erasing, erasing_scale)
     f = int(width)
     x = conv(f, 1, "stem_conv")(x)
     for s in range(int(stages)):

@@ -139,3 +139,22 @@ def test_cli_lists_tasks_and_refuses_unknown_ones(capsys):
         flowers.main(["task_99"])
     assert "invalid choice" in capsys.readouterr().err
     assert list(flowers.TASKS) == [f"task_{i}" for i in range(1, 11)]
+
+
+def test_speed_benchmark_trains_the_same_head_both_ways(tiny_flowers, tmp_path):
+    import importlib.util
+    import json
+
+    from helpers.paths import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location("flowers_speed", REPO_ROOT / "benchmarks" / "flowers_speed.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "speed.json"
+    result = bench.main(["--epochs", "2", "--out", str(out)], data=tiny_flowers[1], backbone_weights=None)
+    saved = json.loads(out.read_text())
+    assert saved == json.loads(json.dumps(result)) and saved["settings"]["image_size"] == SIZE
+    assert set(saved["seconds_per_epoch"]) == {"standard", "accelerated"} and saved["feature_pass_cold"]
+    assert saved["max_abs_val_loss_difference"] < 1e-3          # caching changes the speed, not the training
+    assert saved["met"] == (saved["speed_up_per_epoch"] >= bench.TARGET_SPEED_UP)
+    assert not flowers.RUNS_JSON.exists()                        # the study's own results are left alone

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup run test unit notebooks-check clean
+.PHONY: setup run test unit notebooks-check clean reports
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+reports: setup
+	$(BIN)/python -m helpers.flowers_report
 
 unit: setup
 	$(BIN)/python -m pytest tests

@@ -103,6 +103,20 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     out = list(predict.predict_files([photo, tmp_path / "missing.jpg"], "flowers"))
     assert out[0]["label"] in flowers.CLASS_NAMES and "no such file" in out[1]["error"]
 
+    # the PDF report, from these runs: at most 8 pages, its numbers those of the results
+    from helpers import flowers_report, pdf_report
+
+    flowers.task_5(**kw)
+    monkeypatch.setattr(flowers, "EPOCHS", 2)
+    pdf = flowers_report.build(tmp_path / "report.pdf", speed=None)
+    assert 1 <= pdf_report.page_count(pdf) <= flowers_report.MAX_PAGES
+    text = pdf_report.pdf_text(pdf)
+    acc = round(record["metrics"]["test"]["accuracy"] * 100, 1)
+    assert f"{acc:g} %" in text and f"learning rate {rec['learning_rate']:g}" in text
+    assert f"{rec['epochs']} epochs" in text
+    again = flowers_report.build(tmp_path / "again.pdf", speed=None)
+    assert again.read_bytes() == pdf.read_bytes()
+
 
 def test_download_verifies_the_checksum_and_extracts(tmp_path, monkeypatch, loopback_server):
     src = make_flowers(tmp_path / "src" / "flower_photos", per_class=1)
@@ -158,3 +172,11 @@ def test_speed_benchmark_trains_the_same_head_both_ways(tiny_flowers, tmp_path):
     assert saved["max_abs_val_loss_difference"] < 1e-3          # caching changes the speed, not the training
     assert saved["met"] == (saved["speed_up_per_epoch"] >= bench.TARGET_SPEED_UP)
     assert not flowers.RUNS_JSON.exists()                        # the study's own results are left alone
+
+
+def test_report_without_runs_is_a_clear_error(tiny_flowers):
+    from helpers import flowers_report
+    from helpers.errors import HelpersError
+
+    with pytest.raises(HelpersError, match="python -m helpers.flowers"):
+        flowers_report.report_data(runs={}, record={}, speed=None)

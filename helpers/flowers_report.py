@@ -1,0 +1,147 @@
+"""The flower study's PDF report (``reports/flowers_transfer_learning.pdf``), built from its results.
+
+    python -m helpers.flowers_report          # or: make reports
+
+Reads ``results/flowers/runs.json`` (every run's per-epoch history), the recommended model's record
+(``weights/flowers_mobilenet_v2_recommended.json``) and the speed benchmark's results
+(``benchmarks/results/flowers_speed.json``), draws the figures, and fills the typst template
+``reports/templates/flowers_transfer_learning.typ``. No number is typed in the template.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import cli, flowers, image_folder, paths, pdf_report, weights_store
+from .errors import HelpersError
+
+TEMPLATE = paths.REPO_ROOT / "reports" / "templates" / "flowers_transfer_learning.typ"
+REPORT_PDF = paths.REPO_ROOT / "reports" / "flowers_transfer_learning.pdf"
+SPEED_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "flowers_speed.json"
+MAX_PAGES = 8
+
+
+def _runs(mode: str, runs: dict) -> list[dict]:
+    return [r for r in runs.values() if r["mode"] == mode and r["epochs"] == flowers.EPOCHS]
+
+
+def _table(df, columns) -> list[dict]:
+    return [{c: (round(float(row[c]), 4) if isinstance(row[c], (float, np.floating)) else row[c]) for c in columns}
+            for _, row in df.iterrows()]
+
+
+def report_data(runs: dict | None = None, record: dict | None = None, speed: dict | None = None) -> dict:
+    """Every value the report prints: ``runs`` (as in ``runs.json``), the recommended model's ``record`` and
+    the speed benchmark's results (``None``: read from their files)."""
+    runs = runs if runs is not None else flowers.load_runs()
+    standard, accelerated = _runs("standard", runs), _runs("accelerated", runs)
+    if not standard or not accelerated:
+        raise HelpersError("the flower report needs the study's standard and accelerated runs: run "
+                           "python -m helpers.flowers first (results/flowers/runs.json)")
+    record = record if record is not None else weights_store.load_record(flowers.RECOMMENDED)
+    if speed is None:
+        speed = json.loads(SPEED_JSON.read_text()) if SPEED_JSON.is_file() else None
+    t5 = next((r for r in standard if r["learning_rate"] == flowers.TASK5_SGD["learning_rate"]
+               and r["momentum"] == flowers.TASK5_SGD["momentum"] and r["seed"] == flowers.SEED), None)
+    if t5 is None:
+        raise HelpersError("task 5's standard run is missing from results/flowers/runs.json: python -m helpers.flowers task_5")
+    rec = flowers.recommend(accelerated)
+    s_std, s_acc = flowers.summary(standard), flowers.summary(accelerated)
+    pairs = []
+    for r in standard:
+        a = runs.get(flowers.run_key("accelerated", r["learning_rate"], r["momentum"], r["seed"], r["epochs"],
+                                     r["batch_size"]))
+        if a:
+            pairs.append({"learning_rate": r["learning_rate"], "momentum": r["momentum"],
+                          "max_diff": float(np.max(np.abs(np.subtract(r["history"]["val_loss"], a["history"]["val_loss"])))),
+                          "standard_s": float(np.mean(r["history"]["epoch_seconds"][1:])),
+                          "accelerated_s": float(np.mean(a["history"]["epoch_seconds"][1:]))})
+    test = record["metrics"]["test"]
+    rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
+    counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
+    return {
+        "classes": list(flowers.CLASS_NAMES), "image_size": flowers.IMAGE_SIZE, "epochs": flowers.EPOCHS,
+        "batch_size": flowers.BATCH_SIZE, "seeds": list(flowers.SEEDS), "learning_rates": list(flowers.LEARNING_RATES),
+        "momenta": list(flowers.MOMENTA), "split_counts": counts,
+        "task5": {"best_epoch": t5["best_epoch"], **{k: t5["val_report"][k] for k in ("accuracy", "macro_precision",
+                                                                                       "macro_recall")},
+                  "per_class": [{"class": c, "precision": t5["val_report"]["precision"][c],
+                                 "recall": t5["val_report"]["recall"][c]} for c in flowers.CLASS_NAMES],
+                  "seconds": round(float(np.sum(t5["history"]["epoch_seconds"])), 1)},
+        "standard": _table(s_std, ["learning_rate", "momentum", "seeds", "val_loss_mean", "val_accuracy_mean",
+                                   "best_epoch_median", "seconds_per_epoch"]),
+        "accelerated": _table(s_acc.fillna(0.0), ["learning_rate", "momentum", "seeds", "val_loss_mean", "val_loss_std",
+                                                  "val_accuracy_mean", "val_accuracy_std", "best_epoch_median",
+                                                  "seconds_per_epoch"]),
+        "pairs": pairs, "max_pair_diff": max((p["max_diff"] for p in pairs), default=None),
+        "speed": speed, "recommendation": rec,
+        "test": {"accuracy": test["accuracy"], "macro_f1": test["macro_f1"], "n": test["n"]},
+        "target_met": bool(test["accuracy"] > 0.90),
+    }
+
+
+def draw_figures(runs: dict, folder: Path) -> list[Path]:
+    """The report's figures as PNG files in ``folder`` (fixed metadata, so the same runs give the same bytes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    standard, accelerated = _runs("standard", runs), _runs("accelerated", runs)
+    out = []
+
+    def save(fig, name):
+        path = folder / name
+        fig.savefig(path, dpi=150, metadata={"Software": None}, bbox_inches="tight")
+        plt.close(fig)
+        out.append(path)
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    for r in sorted(standard, key=lambda r: (r["momentum"], r["learning_rate"])):
+        h = r["history"]
+        label = f"lr {r['learning_rate']:g}, m {r['momentum']:g}"
+        axes[0].plot(range(1, len(h["val_loss"]) + 1), h["val_loss"], label=label)
+        axes[1].plot(np.cumsum(h["epoch_seconds"]), h["val_loss"], label=label)
+    axes[0].set_xlabel("epoch"); axes[1].set_xlabel("seconds (2 CPU cores)")
+    for ax in axes:
+        ax.set_ylabel("validation loss"); ax.set_yscale("log")
+    axes[1].legend(fontsize=6)
+    save(fig, "standard_curves.png")
+
+    s = flowers.summary(accelerated)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
+    for ax, rows, key, label in [(axes[0], s[s["momentum"] == 0], "learning_rate", "learning rate (momentum 0)"),
+                                 (axes[1], s[s["momentum"] > 0], "momentum", "momentum")]:
+        ax.errorbar(rows[key].astype(str), rows["val_loss_mean"], yerr=rows["val_loss_std"].fillna(0), fmt="o", capsize=4)
+        ax.set_xlabel(label); ax.set_ylabel("best validation loss")
+    save(fig, "accelerated_seeds.png")
+    return out
+
+
+def build(out: Path = REPORT_PDF, runs: dict | None = None, record: dict | None = None, speed: dict | None = None) -> Path:
+    runs = runs if runs is not None else flowers.load_runs()
+    record = record if record is not None else weights_store.load_record(flowers.RECOMMENDED)
+    data = report_data(runs, record, speed)
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = draw_figures(runs, Path(tmp))
+        pdf_report.build(TEMPLATE, data, out, pdf_report.newest_date([record]), assets=figures)
+    pages = pdf_report.page_count(out)
+    if pages > MAX_PAGES:
+        raise HelpersError(f"the flower report has {pages} pages, more than the brief's {MAX_PAGES}")
+    return out
+
+
+def main(argv=None) -> int:
+    def _run(argv):
+        print(paths.display_path(build()))
+        return 0
+    return cli.run(_run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -279,7 +279,7 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = SEED
         steps_per_execution=8 if mode == "accelerated" else 1)
     shutil.rmtree(work, ignore_errors=True)
     result = {"mode": mode, "learning_rate": learning_rate, "momentum": momentum, "seed": seed, "epochs": epochs,
-              "batch_size": batch_size, "history": history, "best_epoch": training.best_epoch(history, "val_loss"),
+              "batch_size": batch_size, "image_size": int(data["train"][0].shape[1]), "history": history, "best_epoch": training.best_epoch(history, "val_loss"),
               "val_report": val_report(data["val"][1], training.predict_proba(trained, inputs["val"]))}
     _save_run(key, result, path)
     return result

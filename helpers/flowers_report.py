@@ -27,7 +27,8 @@ MAX_PAGES = 8
 
 
 def _runs(mode: str, runs: dict) -> list[dict]:
-    return [r for r in runs.values() if r["mode"] == mode and r["epochs"] == flowers.EPOCHS]
+    return [r for r in runs.values() if r["mode"] == mode and r["epochs"] == flowers.EPOCHS
+            and r.get("image_size", flowers.IMAGE_SIZE) == flowers.IMAGE_SIZE and r["batch_size"] == flowers.BATCH_SIZE]
 
 
 def _table(df, columns) -> list[dict]:

@@ -107,7 +107,8 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     from helpers import flowers_report, pdf_report
 
     flowers.task_5(**kw)
-    monkeypatch.setattr(flowers, "EPOCHS", 2)
+    for name, value in (("EPOCHS", 2), ("BATCH_SIZE", 8), ("IMAGE_SIZE", SIZE)):  # the tiny study's settings
+        monkeypatch.setattr(flowers, name, value)
     pdf = flowers_report.build(tmp_path / "report.pdf", speed=None)
     assert 1 <= pdf_report.page_count(pdf) <= flowers_report.MAX_PAGES
     text = pdf_report.pdf_text(pdf)

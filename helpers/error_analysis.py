@@ -6,17 +6,16 @@ out-of-domain scores.
                                 validation split, and what it gives on test (precision, coverage);
 - :func:`simulate_users`        users who upload or view mostly one category: how often the aggregated
                                 prediction over k images names that category;
-- :func:`energy_score`, :func:`mahalanobis_fit` / :func:`mahalanobis_score`, :func:`rejection_threshold`
-                                scores that tell fashion images from everything else, and a rule fixed on
-                                one set of images to be reported on another.
+- :func:`gear_photos`, :func:`photo_outcomes`, :func:`compare_scores`
+                                real product photos through the prediction path, and the out-of-domain
+                                scores of :mod:`helpers.out_of_domain` compared on them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .out_of_domain import (energy_score, logits_and_features, mahalanobis_fit, mahalanobis_score,  # noqa: F401
-                            rejected, rejection_threshold)
+from .out_of_domain import rejection_threshold
 
 BOOTSTRAP_SAMPLES = 1000
 CONFIDENCE_LEVEL = 0.95

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from helpers import error_analysis as ea
+from helpers import out_of_domain as ood
 
 
 def _toy(n=3000, k=3, acc=0.8, seed=0):
@@ -58,21 +59,21 @@ def test_out_of_domain_scores_separate_far_inputs():
     rng = np.random.default_rng(0)
     feats = np.concatenate([rng.normal(0, 1, (200, 4)) + 5, rng.normal(0, 1, (200, 4)) - 5])
     y = np.r_[np.zeros(200, int), np.ones(200, int)]
-    fit = ea.mahalanobis_fit(feats, y, 2)
+    fit = ood.mahalanobis_fit(feats, y, 2)
     far = rng.normal(0, 1, (50, 4)) + np.array([0, 30, 0, 0])
-    inside = ea.mahalanobis_score(fit, feats)
-    t = ea.rejection_threshold(inside, keep=0.95)
-    assert ea.rejected(inside, t).mean() == pytest.approx(0.05, abs=0.01)
-    assert ea.rejected(ea.mahalanobis_score(fit, far), t).all()
+    inside = ood.mahalanobis_score(fit, feats)
+    t = ood.rejection_threshold(inside, keep=0.95)
+    assert ood.rejected(inside, t).mean() == pytest.approx(0.05, abs=0.01)
+    assert ood.rejected(ood.mahalanobis_score(fit, far), t).all()
     logits_in = np.array([[10.0, 0.0], [0.0, 12.0]])
     logits_flat = np.array([[0.5, 0.4], [0.1, 0.2]])
-    assert (ea.energy_score(logits_in) < ea.energy_score(logits_flat).min()).all()
+    assert (ood.energy_score(logits_in) < ood.energy_score(logits_flat).min()).all()
 
 
 def test_logits_and_features_match_the_softmax_output(tiny_dense):
     model, _ = tiny_dense
     x = np.random.default_rng(0).integers(0, 255, (5, 8, 8, 1)).astype("uint8")
-    logits, feats = ea.logits_and_features(model, x)
+    logits, feats = ood.logits_and_features(model, x)
     soft = np.exp(logits - logits.max(1, keepdims=True))
     soft /= soft.sum(1, keepdims=True)
     assert np.allclose(soft, model.predict(x, verbose=0), atol=1e-5) and feats.shape == (5, 16)
@@ -85,8 +86,8 @@ def test_edge_cases_absent_classes_give_nan_not_crashes():
     assert np.isnan(sim["vote"][2]) and not np.isnan(sim["vote"][0])
     df = ea.bootstrap_per_class(y, p.argmax(1), ["a", "b", "c"], n_boot=50)
     assert df.loc["c", "images"] == 0
-    fit = ea.mahalanobis_fit(np.random.default_rng(0).normal(size=(4, 2)), y, 3)
-    assert np.isfinite(ea.mahalanobis_score(fit, np.zeros((2, 2)))).all()
+    fit = ood.mahalanobis_fit(np.random.default_rng(0).normal(size=(4, 2)), y, 3)
+    assert np.isfinite(ood.mahalanobis_score(fit, np.zeros((2, 2)))).all()
 
 
 @pytest.mark.parametrize("kind", ["energy", "mahalanobis"])
@@ -101,8 +102,8 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
     monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")
     model, _ = tiny_dense
     x_val = tiny_task[1]["val"][0]
-    logits, feats = ea.logits_and_features(model, x_val)
-    maha = ea.mahalanobis_fit(feats, tiny_task[1]["val"][1], 3)
+    logits, feats = ood.logits_and_features(model, x_val)
+    maha = ood.mahalanobis_fit(feats, tiny_task[1]["val"][1], 3)
     scores = out_of_domain.all_scores(logits, feats, maha)
     assert set(scores) == set(out_of_domain.SCORES)
     rule = out_of_domain.fit_rule(kind, scores[kind], keep=0.9, in_domain_inputs=x_val, frame_keep=1.0,

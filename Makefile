@@ -1,12 +1,12 @@
 # Two commands do everything (see README):
-#   make run    create the environment, find the data, execute every notebook from saved weights, refresh artefacts
+#   make run    create the environment, find the data, execute every notebook from saved weights, rebuild the PDFs
 #   make test   the whole test suite: unit tests + strict nbval of every notebook + saved-model checks
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup run test unit notebooks-check clean reports
+.PHONY: setup run test unit notebooks-check clean reports report
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,17 @@ setup: $(BIN)/.installed
 
 run: setup
 	$(BIN)/python -m helpers.run_notebooks
+	$(BIN)/python -m helpers.flowers_report
+	$(BIN)/python -m helpers.management_report
 
 test: setup
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 reports: setup
 	$(BIN)/python -m helpers.flowers_report
+
+report: setup
+	$(BIN)/python -m helpers.management_report
 
 unit: setup
 	$(BIN)/python -m pytest tests

@@ -36,9 +36,10 @@ def _table(df, columns) -> list[dict]:
             for _, row in df.iterrows()]
 
 
-def report_data(runs: dict | None = None, record: dict | None = None, speed: dict | None = None) -> dict:
-    """Every value the report prints: ``runs`` (as in ``runs.json``), the recommended model's ``record`` and
-    the speed benchmark's results (``None``: read from their files)."""
+def report_data(runs: dict | None = None, record: dict | None = None, speed: dict | None = None,
+                fine_tuned: dict | None = None) -> dict:
+    """Every value the report prints: ``runs`` (as in ``runs.json``), the recommended model's ``record``, the
+    fine-tuned model's record and the speed benchmark's results (``None``: read from their files)."""
     runs = runs if runs is not None else flowers.load_runs()
     standard, accelerated = _runs("standard", runs), _runs("accelerated", runs)
     if not standard or not accelerated:
@@ -63,6 +64,16 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
                           "standard_s": float(np.mean(r["history"]["epoch_seconds"][1:])),
                           "accelerated_s": float(np.mean(a["history"]["epoch_seconds"][1:]))})
     test = record["metrics"]["test"]
+    size_runs = [r for r in runs.values() if r["mode"] == "accelerated" and r["epochs"] == flowers.EPOCHS
+                 and r["batch_size"] == flowers.BATCH_SIZE and r["learning_rate"] == rec["learning_rate"]
+                 and r["momentum"] == rec["momentum"] and r.get("image_size") in flowers.FINAL_IMAGE_SIZES]
+    if fine_tuned is None and weights_store.exists(flowers.FINE_TUNED):
+        fine_tuned = weights_store.load_record(flowers.FINE_TUNED)
+    tuned = None
+    if fine_tuned:
+        tuned = {"val_accuracy": fine_tuned["metrics"]["val"]["accuracy"], "val_loss": fine_tuned["metrics"]["val"]["loss"],
+                 "test_accuracy": fine_tuned["metrics"]["test"]["accuracy"], "trainable": fine_tuned["trainable_params"],
+                 **flowers.fine_tuning_verdict(record, fine_tuned)}
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
     return {
@@ -82,6 +93,12 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
         "pairs": pairs, "max_pair_diff": max((p["max_diff"] for p in pairs), default=None),
         "speed": speed, "recommendation": rec,
         "test": {"accuracy": test["accuracy"], "macro_f1": test["macro_f1"], "n": test["n"]},
+        "final": {"image_size": int(record["hparams"]["image_size"]), "epochs": record["training"]["refit"]["epochs"]
+                  if "refit" in record["training"] else record["training"]["best_epoch"],
+                  "val_accuracy": record["metrics"]["val"]["accuracy"], "val_loss": record["metrics"]["val"]["loss"],
+                  "sizes": _table(flowers.summary(size_runs), ["image_size", "seeds", "val_loss_mean", "val_accuracy_mean",
+                                                               "best_epoch_median"]) if size_runs else []},
+        "fine_tuned": tuned, "clear_gain": flowers.CLEAR_GAIN,
         "target_met": bool(test["accuracy"] > 0.90),
     }
 
@@ -128,9 +145,10 @@ def build(out: Path = REPORT_PDF, runs: dict | None = None, record: dict | None 
     runs = runs if runs is not None else flowers.load_runs()
     record = record if record is not None else weights_store.load_record(flowers.RECOMMENDED)
     data = report_data(runs, record, speed)
+    records = [record] + ([weights_store.load_record(flowers.FINE_TUNED)] if data["fine_tuned"] else [])
     with tempfile.TemporaryDirectory() as tmp:
         figures = draw_figures(runs, Path(tmp))
-        pdf_report.build(TEMPLATE, data, out, pdf_report.newest_date([record]), assets=figures)
+        pdf_report.build(TEMPLATE, data, out, pdf_report.newest_date(records), assets=figures)
     pages = pdf_report.page_count(out)
     if pages > MAX_PAGES:
         raise HelpersError(f"the flower report has {pages} pages, more than the brief's {MAX_PAGES}")

@@ -284,7 +284,7 @@ def replay_selection_head(name: str, backbone_weights="imagenet", data: dict | N
         batch_size=t["batch_size"], optimizer=t["optimizer"], learning_rate=t["learning_rate"],
         patience=t["early_stopping_patience"], monitor=t["monitor"], reduce_lr_patience=t["reduce_lr_on_plateau_patience"],
         seed=t["seed"], steps_per_execution=t.get("steps_per_execution", 1), input_pipeline=t.get("input_pipeline", "keras"),
-        input_shape=rec.get("input_shape"))
+        input_shape=rec.get("input_shape"), optimizer_config=t.get("optimizer_config"))
     identical = history["loss"] == rec["history"]["loss"]
     if not identical:
         warnings.warn(f"replaying {name}'s selection run gave another history than its record (other hardware, "

@@ -191,3 +191,21 @@ def test_frame_check_rejects_bright_bordered_inputs_whatever_their_score():
     assert not out_of_domain.in_domain(rule, np.zeros(2), bright).any()
     with pytest.raises(ValueError, match="pass the inputs"):
         out_of_domain.in_domain(rule, np.zeros(2))
+
+
+def test_export_summary_writes_plain_sorted_json(tmp_path):
+    import json
+
+    import pandas as pd
+
+    frame = pd.DataFrame({"F1": [0.91234567, np.nan]}, index=["Bag", "Shirt"])
+    path = ea.export_summary("m", tmp_path / "s.json", table=frame, counts=np.array([[1, 2], [3, 4]]),
+                             share=np.float32(0.7), ok=np.bool_(True), names=("a", "b"), series=frame["F1"])
+    out = json.loads(path.read_text())
+    assert out == {"model": "m", "table": {"Bag": {"F1": 0.912346}, "Shirt": {"F1": None}}, "counts": [[1, 2], [3, 4]],
+                   "share": 0.7, "ok": True, "names": ["a", "b"], "series": {"Bag": 0.912346, "Shirt": None}}
+    again = ea.export_summary("m", tmp_path / "t.json", series=frame["F1"], names=("a", "b"), ok=np.bool_(True),
+                              share=np.float32(0.7), counts=np.array([[1, 2], [3, 4]]), table=frame)
+    assert again.read_bytes() == path.read_bytes()                 # same results, same bytes
+    with pytest.raises(TypeError, match="object"):
+        ea.export_summary("m", tmp_path / "u.json", bad=object())

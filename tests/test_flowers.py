@@ -3,7 +3,9 @@
 import hashlib
 import io
 import tarfile
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,6 +84,7 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     _, data = tiny_flowers
     monkeypatch.setattr(flowers, "LEARNING_RATES", (0.001, 0.1))
     monkeypatch.setattr(flowers, "MOMENTA", (0.9,))
+    monkeypatch.setattr(flowers, "IMAGE_SIZE", SIZE)                   # the tiny study's side
     kw = dict(data=data, backbone_weights=None, epochs=2, batch_size=8)
     seven = flowers.task_7(**kw)
     eight = flowers.task_8(**kw)
@@ -96,8 +99,22 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     model, record = flowers.train_recommended(data=data, backbone_weights=None, rec=rec)
     assert record["training"]["optimizer"] == "sgd" and record["training"]["optimizer_config"]["momentum"] == rec["momentum"]
     assert record["training"]["refit"]["epochs"] == record["training"]["best_epoch"]
+    assert record["hparams"]["image_size"] == SIZE                    # the side of the data it was given
+    table = flowers.size_check(rec, sizes=(SIZE, 40), seeds=(1,), backbone_weights=None, epochs=2, batch_size=8,
+                               data_by_size={SIZE: data})
+    assert sorted(table["image_size"]) == [SIZE, 40] and flowers.final_image_size(table) in (SIZE, 40)
+    assert flowers.recommend(ten + [flowers.run("accelerated", 0.1, 0.9, seed=1, data=flowers.load_splits((40, 40, 3)),
+                                                backbone_weights=None, epochs=2, batch_size=8)],
+                             image_size=SIZE) == rec                   # other sides' runs do not count
+    tuned_model, tuned = flowers.fine_tune(data=data, backbone_weights=None, epochs=2)
+    assert tuned["hparams"]["unfrozen"] and tuned["notes"]["init_head_from"] == flowers.RECOMMENDED
+    assert "identical to its recorded history" in tuned["notes"]["init_head_for_selection"]  # momentum replayed too
+    assert tuned["training"]["optimizer_config"] == record["training"]["optimizer_config"]
+    verdict = flowers.fine_tuning_verdict(record, tuned)
+    assert verdict["clear"] == (verdict["val_loss_change"] < 0 and verdict["val_accuracy_gain"] >= flowers.CLEAR_GAIN)
     capsys.readouterr()
     assert evaluate.main([flowers.RECOMMENDED, "--check"]) == 0
+    assert evaluate.main([flowers.FINE_TUNED, "--check"]) == 0
     photo = tmp_path / "rose.webp"
     Image.new("RGBA", (80, 40), (200, 20, 20, 128)).save(photo)
     out = list(predict.predict_files([photo, tmp_path / "missing.jpg"], "flowers"))
@@ -107,14 +124,15 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     from helpers import flowers_report, pdf_report
 
     flowers.task_5(**kw)
-    for name, value in (("EPOCHS", 2), ("BATCH_SIZE", 8), ("IMAGE_SIZE", SIZE)):  # the tiny study's settings
+    for name, value in (("EPOCHS", 2), ("BATCH_SIZE", 8), ("FINAL_IMAGE_SIZES", (SIZE, 40))):  # the tiny study's
         monkeypatch.setattr(flowers, name, value)
     pdf = flowers_report.build(tmp_path / "report.pdf", speed=None)
     assert 1 <= pdf_report.page_count(pdf) <= flowers_report.MAX_PAGES
     text = pdf_report.pdf_text(pdf)
     acc = round(record["metrics"]["test"]["accuracy"] * 100, 1)
     assert f"{acc:g} %" in text and f"learning rate {rec['learning_rate']:g}" in text
-    assert f"{rec['epochs']} epochs" in text
+    assert f"{rec['epochs']} epochs" in text and "fine-tuning" in text.lower()
+    assert f"{flowers.final_image_size(table)} px" in text                  # the input side chosen on validation
     again = flowers_report.build(tmp_path / "again.pdf", speed=None)
     assert again.read_bytes() == pdf.read_bytes()
 
@@ -181,3 +199,4 @@ def test_report_without_runs_is_a_clear_error(tiny_flowers):
 
     with pytest.raises(HelpersError, match="python -m helpers.flowers"):
         flowers_report.report_data(runs={}, record={}, speed=None)
+

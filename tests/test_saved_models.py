@@ -15,7 +15,8 @@ from helpers.paths import REPO_ROOT
 
 RECORDS = sorted((REPO_ROOT / "weights").glob("*.json"))
 #: saved model name prefix -> the notebook whose last cells reproduce those models from images
-REPRODUCED_BY_NOTEBOOK = {"fashion_tl_": "03_transfer_learning_benchmark.ipynb"}
+REPRODUCED_BY_NOTEBOOK = {"fashion_tl_": "03_transfer_learning_benchmark.ipynb",
+                          "flowers_": "08_flowers_transfer_learning.ipynb"}
 
 
 def notebook_says_reproduced(name: str, notebook: str, recorded_accuracy: float) -> bool:

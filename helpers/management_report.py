@@ -1,0 +1,250 @@
+"""``report.pdf``, the report for management (CRISP-DM, at most 1,500 words), built from the results.
+
+    python -m helpers.management_report        # or: make report
+
+Reads the saved models' records (``weights/*.json``), notebook 06's summary of the deployed model
+(``results/error_analysis/summary_<model>.json``), the tuning trials, the flower study's results and the
+gear study's records; draws the figures; fills ``reports/templates/report.typ`` (typst). No number is typed
+in the template, and the same inputs give the same bytes (the PDF is dated by the newest record).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import cli, paths, pdf_report, weights_store
+from .errors import HelpersError
+
+TEMPLATE = paths.REPO_ROOT / "reports" / "templates" / "report.typ"
+REPORT_PDF = paths.REPO_ROOT / "report.pdf"
+TUNING_TRIALS = paths.REPO_ROOT / "results" / "tuning" / "own_cnn_trials.csv"
+GEAR_SPEED = paths.REPO_ROOT / "results" / "gear" / "inference_speed.json"
+MAX_WORDS = 1500
+#: Which notebook made a saved Fashion-MNIST model (by name prefix), for the model table.
+NOTEBOOK_OF = {"fashion_dense": "02", "fashion_simple_cnn": "02", "fashion_tl_": "03", "fashion_own_cnn": "04",
+               "fashion_binary": "07"}
+#: The report's user-level figure: the favourite category's share is notebook 06's; these are the k shown.
+OFFER_TARGET = 0.95
+
+
+def notebook_of(name: str) -> str:
+    return next((nb for prefix, nb in NOTEBOOK_OF.items() if name.startswith(prefix)), "05")
+
+
+def _model_row(r: dict) -> dict:
+    from .reporting import training_seconds
+
+    return {"name": r["name"], "notebook": notebook_of(r["name"]), "params": int(r.get("params") or 0),
+            "seconds": training_seconds(r), "val": r["metrics"].get("val", {}).get("accuracy"),
+            "test": r["metrics"]["test"]["accuracy"]}
+
+
+#: notebook 03's steps, in order, as the report names them
+TL_STEP_LABELS = {"fashion_tl_mobilenet_v2_frozen": "the frozen network",
+                  "fashion_tl_mobilenet_v2_dense_head": "adding two dense layers",
+                  "fashion_tl_mobilenet_v2_fine_tuned": "unfreezing the last two layers"}
+
+
+def _tl_steps(rows: list[dict]) -> list[dict]:
+    """The transfer-learning benchmark's steps in order, each with its change in validation accuracy."""
+    steps = [next(r for r in rows if r["name"] == n) for n in TL_STEP_LABELS if any(r["name"] == n for r in rows)]
+    return [{**s, "label": TL_STEP_LABELS[s["name"]],
+             "val_change": (s["val"] - steps[i - 1]["val"]) if i else None} for i, s in enumerate(steps)]
+
+
+def report_data(records: dict | None = None, summary: dict | None = None) -> dict:
+    """Every value the report prints. ``records``: ``{name: record}`` (default: every saved model);
+    ``summary``: notebook 06's summary of the deployed model (default: read from ``results/``)."""
+    import pandas as pd
+
+    from . import error_analysis
+    from .binary import FOOTWEAR_IDX
+
+    if records is None:
+        records = {n: weights_store.load_record(n) for n in weights_store.list_names()}
+    fashion = [r for r in records.values() if r["task"] == "fashion"]
+    if not fashion:
+        raise HelpersError("no saved Fashion-MNIST model in weights/: run the notebooks first (make run)")
+    # the deployed model: the same rule as helpers.predict.best_model_name (best validation accuracy)
+    best = max(fashion, key=lambda r: (r["metrics"].get("val", {}).get("accuracy", -1), r["name"]))
+    if summary is None:
+        path = error_analysis.summary_path(best["name"])
+        if not path.is_file():
+            raise HelpersError(f"{paths.display_path(path)} is missing: execute notebook 06 on {best['name']} "
+                               "(python -m helpers.run_notebooks 06_error_analysis)")
+        summary = json.loads(path.read_text())
+    if summary["model"] != best["name"]:
+        raise HelpersError(f"notebook 06's summary is about {summary['model']}, but the deployed model is {best['name']}: "
+                           "re-execute notebook 06")
+    rows = sorted((_model_row(r) for r in fashion), key=lambda r: (r["notebook"], r["test"]))
+    classes = summary["classes"]
+    per_class = [{"class": c, **{k.replace(" ", "_"): v for k, v in summary["per_class"][c].items()}} for c in classes]
+    per_class.sort(key=lambda r: -r["F1"])
+    confusion = np.asarray(summary["confusion"])
+    binary_idx = np.isin(np.arange(len(classes)), FOOTWEAR_IDX)
+    binarised = float((confusion[binary_idx][:, binary_idx].sum() + confusion[~binary_idx][:, ~binary_idx].sum())
+                      / confusion.sum())
+    users = summary["users_mean"]
+    ks = [int(k) for k in next(iter(users.values()))]
+    need = {c: summary["images_needed"][c]["mean"] for c in classes}
+    trials = pd.read_csv(TUNING_TRIALS) if TUNING_TRIALS.is_file() else None
+    own = records.get("fashion_own_cnn")
+
+    out = {
+        "date_note": "dated by the newest saved model",
+        "deployed": _model_row(best), "deployed_params": best.get("params"),
+        "train_size": best["training"].get("train_size"), "val_size": best["training"].get("val_size"),
+        "test_size": best["metrics"]["test"]["n"], "refit": "refit" in best["training"],
+        "models": rows, "tl_steps": _tl_steps(rows),
+        "baselines": [r for r in rows if r["notebook"] == "02"],
+        "own_cnn": _model_row(own) if own else None,
+        "tuning": ({"trials": int(len(trials)), "strategies": sorted(trials["strategy"].unique().tolist()),
+                    "best_val": float(trials["val_accuracy"].max())} if trials is not None else None),
+        "per_class": per_class, "best_class": per_class[0], "worst_class": per_class[-1],
+        "pairs": [{"pair": p["pair"], "errors": p["total errors"]} for p in summary["pairs"].values()],
+        "launch": summary["launch"], "hold": summary["hold"], "tops": summary["tops"],
+        "tops_accuracy": summary["tops_accuracy"], "offers95": summary["offers95"],
+        "p95": [{"class": c, **summary["p95"][c]} for c in classes],
+        "share": summary["share"], "ks": ks, "need": need, "offer_target": OFFER_TARGET,
+        "users_first": {c: users[c][str(ks[0])] for c in classes}, "users_last": {c: users[c][str(ks[-1])] for c in classes},
+        "binarised_accuracy": binarised,
+        "rejection_score": summary["rejection_score"], "real_photos": _real_photos(summary),
+    }
+    tl_best = max((s["test"] for s in out["tl_steps"]), default=None)
+    out["tl_behind_own"] = bool(own and tl_best is not None and tl_best < own["metrics"]["test"]["accuracy"])
+    binary = records.get("fashion_binary_cnn")
+    out["binary"] = {"test": binary["metrics"]["test"]["accuracy"]} if binary else None
+    out["flowers"] = _flowers(records)
+    out["gear"] = _gear(records)
+    return out
+
+
+#: notebook 06's names of the rejection-rule figures the report quotes (its report part of the gear photos)
+REAL_PHOTO_FIGURES = {
+    "rejected": "non-fashion photos rejected (report part)",
+    "kept": "boots and jackets kept (report part)",
+    "confident_without_rule": "non-fashion photos with a confident (≥ 0.9) label, no rule (report part)",
+    "test_kept": "Fashion-MNIST test images kept",
+}
+
+
+def _real_photos(summary: dict) -> dict:
+    rej = summary["rejection"]
+    missing = [v for v in REAL_PHOTO_FIGURES.values() if v not in rej]
+    if missing:
+        raise HelpersError(f"notebook 06's summary lacks {missing}: re-execute notebook 06")
+    return {"boots_right": summary["photo_paths"]["boots (report)"],
+            **{k: rej[v] for k, v in REAL_PHOTO_FIGURES.items()}}
+
+
+def _flowers(records: dict) -> dict | None:
+    from . import flowers
+
+    rec = records.get(flowers.RECOMMENDED)
+    if rec is None:
+        return None
+    runs = [r for r in flowers.load_runs().values() if r["mode"] == "accelerated"]
+    recommendation = flowers.recommend(runs)
+    tuned = records.get(flowers.FINE_TUNED)
+    speed_file = paths.REPO_ROOT / "benchmarks" / "results" / "flowers_speed.json"
+    speed = json.loads(speed_file.read_text()) if speed_file.is_file() else None
+    return {"test": rec["metrics"]["test"]["accuracy"], "image_size": rec["hparams"]["image_size"],
+            "learning_rate": recommendation["learning_rate"], "momentum": recommendation["momentum"],
+            "epochs": recommendation["epochs"], "fine_tuned_test": tuned["metrics"]["test"]["accuracy"] if tuned else None,
+            "speed_up": speed["speed_up_per_epoch"] if speed else None}
+
+
+def _gear(records: dict) -> dict | None:
+    cnn = records.get("gear_own_cnn_unweighted") or records.get("gear_own_cnn")
+    tl = records.get("gear_tl_mobilenet_v2_frozen")
+    if cnn is None or tl is None:
+        return None
+    return {"cnn_test": cnn["metrics"]["test"]["accuracy"], "tl_test": tl["metrics"]["test"]["accuracy"],
+            "classes": len(cnn.get("class_names", [])) or None}
+
+
+def draw_figures(data: dict, folder: Path) -> list[Path]:
+    """The report's figures as PNG files in ``folder`` (fixed metadata: same data, same bytes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = []
+
+    def save(fig, name):
+        path = Path(folder) / name
+        fig.savefig(path, dpi=150, metadata={"Software": None}, bbox_inches="tight")
+        plt.close(fig)
+        out.append(path)
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    for r in data["models"]:
+        ax.scatter(r["seconds"], r["test"], s=25)
+        ax.annotate(f"{r['name'].removeprefix('fashion_')} ({r['notebook']})", (r["seconds"], r["test"]), fontsize=6,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log"); ax.set_xlabel("training time, seconds on 2 CPU cores (log scale)")
+    ax.set_ylabel("test accuracy"); ax.grid(alpha=0.3)
+    save(fig, "models.png")
+
+    pc = data["per_class"][::-1]
+    fig, ax = plt.subplots(figsize=(6.5, 3.0))
+    f1 = np.array([r["F1"] for r in pc])
+    err = np.array([[r["F1"] - r["F1_low"], r["F1_high"] - r["F1"]] for r in pc]).T
+    ax.barh([r["class"] for r in pc], f1, xerr=err, color="#4c78a8", capsize=2)
+    ax.set_xlim(max(0.0, f1.min() - 0.1), 1.0); ax.set_xlabel("F1 on test (95 % bootstrap interval)")
+    save(fig, "per_class.png")
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.0))
+    ks = data["ks"]
+    users = {c: [data["users_curve"][c][str(k)] for k in ks] for c in data["users_curve"]}
+    for c, v in users.items():
+        ax.plot(ks, v, marker="o", ms=3, label=c)
+    ax.axhline(data["offer_target"], ls="--", c="grey", lw=0.8)
+    ax.set_xscale("log"); ax.set_xticks(ks); ax.set_xticklabels([str(k) for k in ks])
+    ax.set_xlabel("images per user"); ax.set_ylabel("right offers"); ax.legend(fontsize=6, ncol=2)
+    save(fig, "users.png")
+    return out
+
+
+def build(out: Path = REPORT_PDF, records: dict | None = None, summary: dict | None = None) -> Path:
+    """Build the report into ``out``; returns it. Raises :class:`HelpersError` when an input is missing or the
+    body text is over :data:`MAX_WORDS` words."""
+    from . import error_analysis
+
+    records = records if records is not None else {n: weights_store.load_record(n) for n in weights_store.list_names()}
+    data = report_data(records, summary)
+    summary = summary or json.loads(error_analysis.summary_path(data["deployed"]["name"]).read_text())
+    data["users_curve"] = summary["users_mean"]
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = draw_figures(data, Path(tmp))
+        date = pdf_report.newest_date(records.values())
+        pdf_report.build(TEMPLATE, {**data, "count_only": False}, out, date, assets=figures)
+        words = body_words(data, figures, date)
+    if words > MAX_WORDS:
+        raise HelpersError(f"report.pdf has {words} words of body text, more than {MAX_WORDS}")
+    return out
+
+
+def body_words(data: dict, figures, date) -> int:
+    """Words of body text: the report compiled with its tables, figures, captions and headings hidden."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = pdf_report.build(TEMPLATE, {**data, "count_only": True}, Path(tmp) / "count.pdf", date, assets=figures)
+        return pdf_report.word_count(pdf_report.pdf_text(pdf))
+
+
+def main(argv=None) -> int:
+    def _run(argv):
+        path = build()
+        print(paths.display_path(path))
+        return 0
+    return cli.run(_run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""report.pdf's builder on synthetic records and a synthetic error-analysis summary (made by the real helpers)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import error_analysis as ea
+from helpers import management_report as mr
+from helpers import pdf_report, reporting
+from helpers.errors import HelpersError
+from helpers.fashion_mnist import CLASS_NAMES
+
+
+def record(name, task, val, test, seconds, params=1000):
+    return {"name": name, "task": task, "params": params, "hparams": {}, "saved": "2026-11-20T10:00:00Z",
+            "training": {"seconds": seconds, "train_size": 50000, "val_size": 10000},
+            "metrics": {"val": {"accuracy": val}, "test": {"accuracy": test, "n": 10000}}}
+
+
+RECORDS = {r["name"]: r for r in [
+    record("fashion_dense", "fashion", 0.90, 0.8958, 120), record("fashion_simple_cnn", "fashion", 0.91, 0.8998, 130),
+    record("fashion_tl_mobilenet_v2_frozen", "fashion", 0.88, 0.8749, 5),
+    record("fashion_tl_mobilenet_v2_dense_head", "fashion", 0.897, 0.8833, 27),
+    record("fashion_tl_mobilenet_v2_fine_tuned", "fashion", 0.8975, 0.8962, 51),
+    record("fashion_own_cnn", "fashion", 0.9455, 0.9402, 728, params=1678378),
+    record("fashion_binary_cnn", "fashion_binary", 0.997, 0.9964, 140)]}
+
+
+def summary(model="fashion_own_cnn", path=None):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 3000)
+    logits = rng.normal(0, 1, (3000, 10))
+    logits[np.arange(3000), y] += 3.0
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    pred = p.argmax(1)
+    points = ea.operating_points(y, p, y, p, CLASS_NAMES)
+    users = ea.user_table(y, p, CLASS_NAMES, share=0.7, n_users=60)
+    need = pd.DataFrame({"vote": ea.images_needed(users["vote"]), "mean": ea.images_needed(users["mean"])})
+    tops = ["T-shirt/top", "Pullover", "Coat", "Shirt"]
+    rejection = pd.Series({label: v for label, v in zip(mr.REAL_PHOTO_FIGURES.values(), (0.735, 0.94, 0.52, 0.947))})
+    from sklearn.metrics import confusion_matrix
+
+    out = ea.export_summary(
+        model, path, test_accuracy=(pred == y).mean(), classes=CLASS_NAMES,
+        per_class=ea.bootstrap_per_class(y, pred, CLASS_NAMES, n_boot=50),
+        confusion=confusion_matrix(y, pred, labels=range(10)), pairs=reporting.most_confused_pairs(y, pred, CLASS_NAMES, 4),
+        p95=points[points["target precision"] == 0.95].set_index("class"), share=0.7, users_mean=users["mean"],
+        images_needed=need, launch=["Trouser", "Bag"], hold=[], tops=tops, tops_accuracy=0.97,
+        offers95={"labelled": 0.8, "wrong among labelled": 0.04}, rejection_score="mahalanobis", rejection=rejection,
+        photo_paths=pd.Series({"boots (report)": 1.0}))
+    return json.loads(out.read_text())
+
+
+def test_report_is_built_from_the_results_within_the_word_limit(tmp_path):
+    s = summary(path=tmp_path / "summary.json")
+    pdf = mr.build(tmp_path / "report.pdf", records=RECORDS, summary=s)
+    text = " ".join(pdf_report.pdf_text(pdf).split())
+    assert "Executive summary" in text and "Business understanding" in text and "Deployment" in text
+    assert "fashion_own_cnn" in text and "94.0 %" in text                 # the deployed model: best validation accuracy
+    assert f"{len(RECORDS) - 1} models" in text                          # the binary model is not a 10-class model
+    worst = min(s["per_class"].items(), key=lambda kv: kv[1]["F1"])[0]
+    assert f"{worst} the hardest" in text
+    assert "99.64 %" in text                                             # the binary network's test accuracy
+    assert "Flowers" not in text                                         # no flower records: no paragraph
+    data = mr.report_data(RECORDS, s)
+    words = mr.body_words({**data, "users_curve": s["users_mean"]},
+                          mr.draw_figures({**data, "users_curve": s["users_mean"]}, tmp_path), pdf_report.newest_date(RECORDS.values()))
+    assert 300 < words <= mr.MAX_WORDS
+    assert words < pdf_report.word_count(pdf_report.pdf_text(pdf))      # tables, captions and headings not counted
+    again = mr.build(tmp_path / "again.pdf", records=RECORDS, summary=s)
+    assert again.read_bytes() == pdf.read_bytes()                        # reproducible
+
+
+def test_report_refuses_a_summary_of_another_model(tmp_path):
+    s = summary("fashion_dense", tmp_path / "summary.json")
+    with pytest.raises(HelpersError, match="re-execute notebook 06"):
+        mr.report_data(RECORDS, s)
+    with pytest.raises(HelpersError, match="no saved Fashion-MNIST model"):
+        mr.report_data({}, s)
+
+
+def test_missing_summary_says_which_notebook_to_run(monkeypatch, tmp_path):
+    monkeypatch.setattr(ea, "summary_path", lambda model: tmp_path / f"summary_{model}.json")
+    with pytest.raises(HelpersError, match="06_error_analysis"):
+        mr.report_data(RECORDS)

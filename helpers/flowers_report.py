@@ -91,6 +91,8 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
                                                   "val_accuracy_mean", "val_accuracy_std", "best_epoch_median",
                                                   "seconds_per_epoch"]),
         "pairs": pairs, "max_pair_diff": max((p["max_diff"] for p in pairs), default=None),
+        "identical_pairs": sum(p["max_diff"] == 0 for p in pairs),
+        "worst_pair": max(pairs, key=lambda p: p["max_diff"]) if pairs else None,
         "speed": speed, "recommendation": rec,
         "test": {"accuracy": test["accuracy"], "macro_f1": test["macro_f1"], "n": test["n"]},
         "final": {"image_size": int(record["hparams"]["image_size"]), "epochs": record["training"]["refit"]["epochs"]
@@ -98,9 +100,34 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
                   "val_accuracy": record["metrics"]["val"]["accuracy"], "val_loss": record["metrics"]["val"]["loss"],
                   "sizes": _table(flowers.summary(size_runs), ["image_size", "seeds", "val_loss_mean", "val_accuracy_mean",
                                                                "best_epoch_median"]) if size_runs else []},
-        "fine_tuned": tuned, "clear_gain": flowers.CLEAR_GAIN,
+        "fine_tuned": tuned, "clear_gain": flowers.CLEAR_GAIN, "conclusions": conclusions(s_acc, s_std, rec),
         "target_met": bool(test["accuracy"] > 0.90),
     }
+
+
+def conclusions(accelerated, standard, rec: dict) -> dict:
+    """The facts the report's conclusions state, from the accelerated (and standard) summary tables."""
+    lr_rows = accelerated[accelerated["momentum"] == 0].sort_values("learning_rate")
+    m_rows = accelerated[accelerated["learning_rate"] == rec["learning_rate"]].sort_values("momentum")
+    best = lr_rows.loc[lr_rows["val_loss_mean"].idxmin()]
+    best_m = m_rows.loc[m_rows["val_loss_mean"].idxmin()]
+    epochs = m_rows["best_epoch_median"].tolist()
+
+    def order(df, key):
+        return df.sort_values(["val_loss_mean", key])[key].tolist()
+
+    std_lr = standard[standard["momentum"] == 0]
+    std_m = standard[standard["learning_rate"] == rec["learning_rate"]]
+    return {"best_lr": float(best["learning_rate"]), "best_loss": float(best["val_loss_mean"]),
+            "smallest_lr": float(lr_rows["learning_rate"].iloc[0]), "largest_lr": float(lr_rows["learning_rate"].iloc[-1]),
+            "smallest_still_improving": bool(lr_rows["best_epoch_median"].iloc[0] == flowers.EPOCHS),
+            "largest_worse": bool(lr_rows["learning_rate"].iloc[-1] != best["learning_rate"]),
+            "largest_loss": float(lr_rows["val_loss_mean"].iloc[-1]),
+            "momentum_helps": bool(best_m["momentum"] > 0), "best_momentum": float(best_m["momentum"]),
+            "momenta": m_rows["momentum"].tolist(), "momentum_best_epochs": [int(e) for e in epochs],
+            "earlier_with_momentum": bool(all(a >= b for a, b in zip(epochs, epochs[1:]))),
+            "standard_agrees": bool(len(std_lr) and order(std_lr, "learning_rate")[0] == order(lr_rows, "learning_rate")[0]
+                                    and len(std_m) and order(std_m, "momentum")[-1] == order(m_rows, "momentum")[-1])}
 
 
 def draw_figures(runs: dict, folder: Path) -> list[Path]:

@@ -44,6 +44,9 @@ def _model_row(r: dict) -> dict:
             "test": r["metrics"]["test"]["accuracy"]}
 
 
+#: A transfer-learning step "helped" when it raised validation accuracy by at least this much (half a point: smaller
+#: changes are within what another seed gives).
+HELP_THRESHOLD = 0.005
 #: notebook 03's steps, in order, as the report names them
 TL_STEP_LABELS = {"fashion_tl_mobilenet_v2_frozen": "the frozen network",
                   "fashion_tl_mobilenet_v2_dense_head": "adding two dense layers",
@@ -90,7 +93,7 @@ def report_data(records: dict | None = None, summary: dict | None = None) -> dic
     binarised = float((confusion[binary_idx][:, binary_idx].sum() + confusion[~binary_idx][:, ~binary_idx].sum())
                       / confusion.sum())
     users = summary["users_mean"]
-    ks = [int(k) for k in next(iter(users.values()))]
+    ks = sorted(int(k) for k in next(iter(users.values())))
     need = {c: summary["images_needed"][c]["mean"] for c in classes}
     trials = pd.read_csv(TUNING_TRIALS) if TUNING_TRIALS.is_file() else None
     own = records.get("fashion_own_cnn")
@@ -110,7 +113,7 @@ def report_data(records: dict | None = None, summary: dict | None = None) -> dic
         "launch": summary["launch"], "hold": summary["hold"], "tops": summary["tops"],
         "tops_accuracy": summary["tops_accuracy"], "offers95": summary["offers95"],
         "p95": [{"class": c, **summary["p95"][c]} for c in classes],
-        "share": summary["share"], "ks": ks, "need": need, "offer_target": OFFER_TARGET,
+        "share": summary["share"], "ks": ks, "need": need, "offer_target": OFFER_TARGET, "help_threshold": HELP_THRESHOLD,
         "users_first": {c: users[c][str(ks[0])] for c in classes}, "users_last": {c: users[c][str(ks[-1])] for c in classes},
         "binarised_accuracy": binarised,
         "rejection_score": summary["rejection_score"], "real_photos": _real_photos(summary),

@@ -200,3 +200,24 @@ def test_report_without_runs_is_a_clear_error(tiny_flowers):
     with pytest.raises(HelpersError, match="python -m helpers.flowers"):
         flowers_report.report_data(runs={}, record={}, speed=None)
 
+
+def test_committed_report_is_up_to_date_and_matches_the_results(monkeypatch):
+    """reports/flowers_transfer_learning.pdf: at most 8 pages, the saved results' numbers, and exactly what
+    ``make reports`` builds from them now (a stale PDF fails here)."""
+    from helpers import flowers_report, pdf_report, weights_store
+    from helpers.paths import REPO_ROOT
+
+    for var, folder in (("HELPERS_WEIGHTS_DIR", REPO_ROOT / "weights"), ("HELPERS_DATA_DIR", REPO_ROOT / "data"),
+                        ("HELPERS_SHARED_DIR", REPO_ROOT.parent / "shared")):
+        monkeypatch.setenv(var, str(folder))
+
+    committed = flowers_report.REPORT_PDF
+    assert committed.is_file(), "reports/flowers_transfer_learning.pdf is missing: make reports"
+    assert 1 <= pdf_report.page_count(committed) <= flowers_report.MAX_PAGES
+    record = weights_store.load_record(flowers.RECOMMENDED)
+    rec = flowers.recommend(list(flowers.load_runs().values()))
+    text = " ".join(pdf_report.pdf_text(committed).split())
+    assert f"{round(record['metrics']['test']['accuracy'] * 100, 1):g} %" in text
+    assert f"learning rate {rec['learning_rate']:g}" in text and f"{rec['epochs']} epochs" in text
+    rebuilt = flowers_report.build(Path(tempfile.mkdtemp()) / "report.pdf")
+    assert rebuilt.read_bytes() == committed.read_bytes(), "the flower report is stale: make reports"

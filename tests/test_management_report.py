@@ -85,3 +85,23 @@ def test_missing_summary_says_which_notebook_to_run(monkeypatch, tmp_path):
     monkeypatch.setattr(ea, "summary_path", lambda model: tmp_path / f"summary_{model}.json")
     with pytest.raises(HelpersError, match="06_error_analysis"):
         mr.report_data(RECORDS)
+
+
+def test_committed_report_is_up_to_date_and_quotes_the_records(monkeypatch, tmp_path):
+    """report.pdf is exactly what ``make report`` builds from today's results, within 1,500 words of body text,
+    and its key numbers are those of the records (a stale or hand-edited report fails here)."""
+    from helpers import weights_store
+    from helpers.paths import REPO_ROOT
+
+    for var, folder in (("HELPERS_WEIGHTS_DIR", REPO_ROOT / "weights"), ("HELPERS_DATA_DIR", REPO_ROOT / "data"),
+                        ("HELPERS_SHARED_DIR", REPO_ROOT.parent / "shared")):
+        monkeypatch.setenv(var, str(folder))
+    assert mr.REPORT_PDF.is_file(), "report.pdf is missing: make report"
+    rebuilt = mr.build(tmp_path / "report.pdf")                          # raises if over the word limit
+    assert rebuilt.read_bytes() == mr.REPORT_PDF.read_bytes(), "report.pdf is stale: make report"
+    text = " ".join(pdf_report.pdf_text(mr.REPORT_PDF).split())
+    data = mr.report_data()
+    deployed = weights_store.load_record(data["deployed"]["name"])
+    assert f"{deployed['metrics']['test']['accuracy'] * 100:.1f} %" in text and deployed["name"] in text
+    assert f"{data['worst_class']['class']} the hardest (F1 {data['worst_class']['F1']:.3f}" in text
+    assert ", ".join(data["launch"][:-1]) in text

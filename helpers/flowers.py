@@ -257,7 +257,7 @@ def val_report(y_true, proba) -> dict:
 
 def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = SEED, epochs: int = EPOCHS,
         data: dict | None = None, backbone_weights="imagenet", retrain: bool = False, path: Path | None = None,
-        batch_size: int = BATCH_SIZE) -> dict:
+        batch_size: int = BATCH_SIZE, image_size: int | None = None) -> dict:
     """One SGD training run of the 5-class head; returns (and saves) its record.
 
     Parameters: ``mode`` ``"standard"`` (the full model on images: every photo through the frozen backbone
@@ -267,18 +267,20 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = SEED
     are compared). Returns ``{"mode", "learning_rate", "momentum", "seed", "history", "best_epoch",
     "val_report"}``: ``history`` has per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and
     ``epoch_seconds``; ``val_report`` scores the best validation-loss epoch (precision and recall per class).
-    Saved in ``results/flowers/runs.json`` and loaded from there unless ``retrain``.
+    Saved in ``results/flowers/runs.json`` and loaded from there unless ``retrain`` (a saved run needs no photos:
+    ``image_size``, default that of ``data`` else :data:`IMAGE_SIZE`, completes its key).
     """
     from . import training
 
     if mode not in ("standard", "accelerated"):
         raise ValueError(f"mode must be 'standard' or 'accelerated', not {mode!r}")
-    data = data if data is not None else load_splits()
-    key = run_key(mode, learning_rate, momentum, seed, epochs, batch_size, int(data["train"][0].shape[1]))
+    size = int(data["train"][0].shape[1]) if data is not None else int(image_size or IMAGE_SIZE)
+    key = run_key(mode, learning_rate, momentum, seed, epochs, batch_size, size)
     saved = load_runs(path)
     if not retrain and key in saved:
         return saved[key]
-    model = build_model(seed, backbone_weights, int(data["train"][0].shape[1]))
+    data = data if data is not None else load_splits((size, size, 3))
+    model = build_model(seed, backbone_weights, size)
     if mode == "standard":
         trained, inputs = model, {s: xy[0] for s, xy in data.items()}
     else:
@@ -380,7 +382,8 @@ def summary(runs: list[dict]):
     accuracy, best epoch, seconds per epoch (epochs 2.., the first one includes graph tracing)."""
     import pandas as pd
 
-    rows = [{"mode": r["mode"], "image_size": r.get("image_size", IMAGE_SIZE), "learning_rate": r["learning_rate"], "momentum": r["momentum"], "seed": r["seed"],
+    rows = [{"mode": r["mode"], "image_size": r.get("image_size", IMAGE_SIZE), "learning_rate": r["learning_rate"],
+             "momentum": r["momentum"], "seed": r["seed"],
              "best_val_loss": min(r["history"]["val_loss"]),
              "val_accuracy_at_best": r["history"]["val_accuracy"][r["best_epoch"] - 1], "best_epoch": r["best_epoch"],
              "seconds_per_epoch": float(np.mean(r["history"]["epoch_seconds"][1:] or r["history"]["epoch_seconds"]))}
@@ -417,24 +420,14 @@ def size_check(rec: dict | None = None, sizes=FINAL_IMAGE_SIZES, seeds=SEEDS, re
                backbone_weights="imagenet", data_by_size: dict | None = None, **kw):
     """The recommended SGD settings rerun (accelerated, every seed) at each input side of ``sizes``.
 
-    ``rec``: :func:`recommend`'s output; ``data_by_size``: ``{side: splits}`` (default: :func:`load_splits`).
+    ``rec``: :func:`recommend`'s output; ``data_by_size``: ``{side: splits}`` (default: :func:`load_splits`, read
+    only for runs not saved yet).
     Returns :func:`summary`'s table of those runs, one row per side, so the final side is chosen on validation.
     """
     rec = rec or recommend()
-    lr, momentum = rec["learning_rate"], rec["momentum"]
-    saved, out = load_runs(kw.get("path")), []
-    for size in sizes:
-        keys = [run_key("accelerated", lr, momentum, seed, kw.get("epochs", EPOCHS), kw.get("batch_size", BATCH_SIZE), size)
-                for seed in seeds]
-        if not retrain and all(k in saved for k in keys):  # saved: no need to decode the photos at this side
-            out += [saved[k] for k in keys]
-            continue
-        data = (data_by_size or {}).get(size)
-        if data is None:
-            data = {s: xy for s, xy in load_splits((size, size, 3)).items() if s != "test"}
-        out += [run("accelerated", lr, momentum, seed=seed, data=data, retrain=retrain,
-                    backbone_weights=backbone_weights, **kw) for seed in seeds]
-    return summary(out)
+    return summary([run("accelerated", rec["learning_rate"], rec["momentum"], seed=seed, image_size=size,
+                        data=(data_by_size or {}).get(size), retrain=retrain, backbone_weights=backbone_weights, **kw)
+                    for size in sizes for seed in seeds])
 
 
 def final_image_size(table) -> int:

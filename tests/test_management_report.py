@@ -65,8 +65,7 @@ def test_report_is_built_from_the_results_within_the_word_limit(tmp_path):
     assert "99.64 %" in text                                             # the binary network's test accuracy
     assert "Flowers" not in text                                         # no flower records: no paragraph
     data = mr.report_data(RECORDS, s)
-    words = mr.body_words({**data, "users_curve": s["users_mean"]},
-                          mr.draw_figures({**data, "users_curve": s["users_mean"]}, tmp_path), pdf_report.newest_date(RECORDS.values()))
+    words = mr.body_words(data, mr.draw_figures(data, tmp_path), pdf_report.newest_date(RECORDS.values()))
     assert 300 < words <= mr.MAX_WORDS
     assert words < pdf_report.word_count(pdf_report.pdf_text(pdf))      # tables, captions and headings not counted
     again = mr.build(tmp_path / "again.pdf", records=RECORDS, summary=s)

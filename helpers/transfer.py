@@ -41,6 +41,24 @@ TAILS = {
     "resnet50": TailSpec(("conv5_block3_3_conv", "conv5_block3_3_bn"), ("conv5_block3_2_relu", "conv5_block2_out")),
 }
 
+#: Deeper fine-tuning on cached activations: for a layer ``unfrozen_from`` (that layer and every later one
+#: train), the layers whose outputs feed it. MobileNetV2's inverted-residual blocks start with
+#: ``block_N_expand`` and take the previous block's output (``block_{N-1}_add`` where that block has a skip).
+DEEPER_CUTS = {
+    "mobilenet_v2": {"block_16_expand": ("block_15_add",), "block_13_expand": ("block_12_add",)},
+}
+
+
+def tail_cut(backbone: str, unfrozen_from: str | None = None) -> tuple:
+    """The layers whose (cached) outputs feed the trained tail: :data:`TAILS`' cut for the last two layers,
+    :data:`DEEPER_CUTS`' for a tail that starts at ``unfrozen_from``."""
+    if unfrozen_from is None:
+        return TAILS[backbone].cut
+    cuts = DEEPER_CUTS.get(backbone, {})
+    if unfrozen_from not in cuts:
+        raise ValueError(f"no cached-tail cut for {backbone} from {unfrozen_from!r}; known: {', '.join(cuts) or 'none'}")
+    return cuts[unfrozen_from]
+
 
 def _head(feature_dim: int, n_outputs: int, activation: str, units=(), dropout=0.0):
     import keras
@@ -111,15 +129,16 @@ def parts(model):
     return base, model.get_layer("head")
 
 
-def feature_extractor(model, backbone: str, with_tail_inputs: bool = False):
-    """Raw pixels -> pooled features (and the activations at the tail's input, if asked)."""
+def feature_extractor(model, backbone: str, with_tail_inputs: bool = False, cut=None):
+    """Raw pixels -> pooled features (and the activations at the tail's input, if asked: those of the
+    layers ``cut``, by default :data:`TAILS`' cut)."""
     import keras
     from keras import layers
 
     base, _ = parts(model)
     outputs = [base.output]
     if with_tail_inputs:
-        outputs += [base.get_layer(c).output for c in TAILS[backbone].cut]
+        outputs += [base.get_layer(c).output for c in (cut or TAILS[backbone].cut)]
     inner = keras.Model(base.inputs, outputs)
     front_in = model.inputs[0]
     front_out = model.get_layer("preprocess").output
@@ -131,15 +150,17 @@ def feature_extractor(model, backbone: str, with_tail_inputs: bool = False):
     return keras.Model(inputs, [pooled, *outs[1:]])
 
 
-def tail_model(model, backbone: str):
-    """Cached tail-input activations -> class probabilities, sharing the full model's tail and head layers."""
+def tail_model(model, backbone: str, cut=None):
+    """Cached tail-input activations (of the layers ``cut``, by default :data:`TAILS`' cut) -> class
+    probabilities, sharing the full model's tail and head layers."""
     import keras
     from keras import layers
 
     base, head = parts(model)
-    cut_tensors = [base.get_layer(c).output for c in TAILS[backbone].cut]
+    cut = tuple(cut or TAILS[backbone].cut)
+    cut_tensors = [base.get_layer(c).output for c in cut]
     tail = keras.Model(cut_tensors, base.output, name="tail")
-    inputs = [keras.Input(tuple(t.shape[1:]), name=f"cached_{c}") for t, c in zip(cut_tensors, TAILS[backbone].cut)]
+    inputs = [keras.Input(tuple(t.shape[1:]), name=f"cached_{c}") for t, c in zip(cut_tensors, cut)]
     x = tail(inputs if len(inputs) > 1 else inputs[0], training=False)
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     return keras.Model(inputs, head(x), name="tail_and_head")
@@ -162,21 +183,24 @@ def weights_id(backbone: str, weights) -> str:
 
 
 def cached_features(model, backbone: str, image_size: int, weights_key: str, x: np.ndarray, split: str,
-                    batch_size: int = 256, progress: bool = True) -> list:
+                    batch_size: int = 256, progress: bool = True, cut=None) -> list:
     """``[pooled, *tail_inputs]`` for images ``x``, computed once and cached in ``data/cache/features``.
 
     One pass through the frozen backbone gives both the pooled features (steps 1 and 2) and the
-    activations at the input of the unfrozen tail (step 3). A tqdm progress bar shows while features
-    are computed; a cache hit prints nothing.
+    activations at the input of the unfrozen tail (step 3; ``cut`` names other tail-input layers for a
+    deeper tail, kept in files of their own). A tqdm progress bar shows while features are computed; a
+    cache hit prints nothing.
     """
     data_key = hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()[:10]
-    path = feature_cache_dir() / f"{backbone}_{image_size}_{weights_key}_{split}_{data_key}.npz"
+    cut = tuple(cut or TAILS[backbone].cut)
+    cut_tag = "" if cut == TAILS[backbone].cut else "_cut-" + "+".join(cut)
+    path = feature_cache_dir() / f"{backbone}_{image_size}_{weights_key}{cut_tag}_{split}_{data_key}.npz"
     if path.is_file():
         with np.load(path) as z:
             return [z[k] for k in sorted(z.files)]
     from tqdm.auto import tqdm
 
-    extractor = feature_extractor(model, backbone, with_tail_inputs=True)
+    extractor = feature_extractor(model, backbone, with_tail_inputs=True, cut=cut)
     chunks = None
     for start in tqdm(range(0, len(x), batch_size), desc=f"{backbone} features, {split}", unit="batch",
                       disable=not progress, leave=False):
@@ -193,7 +217,8 @@ def cached_features(model, backbone: str, image_size: int, weights_key: str, x: 
 
 def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_units=(), dropout: float = 0.0,
                        unfrozen: bool = False, init_head_from: str | None = None, backbone_weights="imagenet",
-                       task: str = "fashion", retrain: bool = False, progress: bool = True, **fit_args):
+                       task: str = "fashion", retrain: bool = False, progress: bool = True,
+                       unfrozen_from: str | None = None, notes: dict | None = None, **fit_args):
     """One step of the transfer benchmark, trained on cached features (or loaded when saved).
 
     Step 1: ``head_units=()``; step 2: two dense layers; step 3: ``unfrozen=True`` with
@@ -201,6 +226,8 @@ def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_u
     step-2 head was refitted on training + validation images, so it may only start step 3's refit;
     step 3's selection run starts from step 2's head as its own selection run left it (training
     images only, replayed by :func:`replay_selection_head`), so that validation scores stay honest.
+    ``unfrozen_from`` (instead of ``unfrozen``): deeper fine-tuning, that backbone layer and every later
+    one trained on cached activations at its input (:data:`DEEPER_CUTS`).
     Raises :class:`~helpers.errors.PretrainedWeightsUnavailable` when the ImageNet weights cannot be had.
     """
     from . import training, weights_store
@@ -210,7 +237,7 @@ def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_u
     fit_args.setdefault("steps_per_execution", STEPS_PER_EXECUTION)
     fit_args.setdefault("input_pipeline", "steady")
     training.effective_settings(fit_args["input_pipeline"], fit_args["steps_per_execution"])  # fail early
-    notes = {}
+    notes = dict(notes or {})
     init_heads = None
     if init_head_from:
         saved_head = training.load(init_head_from)[0].get_layer("head").get_weights()
@@ -226,34 +253,55 @@ def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_u
         notes["init_head_sha1"] = {phase: weights_digest(w) for phase, w in init_heads.items()}
     return _fit_step(name, backbone=backbone, image_size=image_size, head_units=head_units, dropout=dropout,
                      unfrozen=unfrozen, init_heads=init_heads, init_head_from=init_head_from,
-                     backbone_weights=backbone_weights, task=task, progress=progress, notes=notes, **fit_args)
+                     backbone_weights=backbone_weights, task=task, progress=progress, notes=notes,
+                     unfrozen_from=unfrozen_from, **fit_args)
+
+
+def trained_backbone_layers(model) -> list[str]:
+    """The backbone layers with trainable weights in a transfer model (what fine-tuning changes)."""
+    base, _ = parts(model)
+    return [layer.name for layer in base.layers if layer.trainable and layer.trainable_weights]
 
 
 def _fit_step(name, *, backbone, image_size, head_units, dropout, unfrozen, init_heads, init_head_from,
-              backbone_weights, task, progress, notes=None, **fit_args):
+              backbone_weights, task, progress, notes=None, unfrozen_from=None, **fit_args):
     from . import training
 
     fit_args.setdefault("steps_per_execution", STEPS_PER_EXECUTION)
     fit_args.setdefault("input_pipeline", "steady")
+    if unfrozen and unfrozen_from:
+        raise ValueError("give either unfrozen (the last two layers) or unfrozen_from (a layer name), not both")
     hparams = {"backbone": backbone, "image_size": image_size, "head_units": list(head_units),
-               "dropout": dropout, "unfrozen": unfrozen}
+               "dropout": dropout, "unfrozen": unfrozen, **({"unfrozen_from": unfrozen_from} if unfrozen_from else {})}
     key = weights_id(backbone, backbone_weights)
+    cut = tail_cut(backbone, unfrozen_from)
+    tuned = unfrozen or bool(unfrozen_from)
 
     def prepare(model, data, phase):
         if init_heads is not None:
             model.get_layer("head").set_weights(init_heads[phase])
-        feats = {s: cached_features(model, backbone, image_size, key, xy[0], s, progress=progress)
+        feats = {s: cached_features(model, backbone, image_size, key, xy[0], s, progress=progress, cut=cut)
                  for s, xy in data.items()}
-        if not unfrozen:
+        if not tuned:
             return model.get_layer("head"), {s: f[0] for s, f in feats.items()}
         tail_inputs = {s: (f[1] if len(f) == 2 else f[1:]) for s, f in feats.items()}
-        return tail_model(model, backbone), tail_inputs
+        return tail_model(model, backbone, cut), tail_inputs
 
-    notes = {"accelerated": "trained on cached backbone features" + (" (tail inputs)" if unfrozen else ""),
-             "unfrozen_layers": list(TAILS[backbone].unfrozen) if unfrozen else [],
+    notes = {"accelerated": "trained on cached backbone features" + (" (tail inputs)" if tuned else ""),
+             "unfrozen_layers": (list(TAILS[backbone].unfrozen) if unfrozen else
+                                 _layers_from(backbone, image_size, unfrozen_from) if unfrozen_from else []),
              "init_head_from": init_head_from, **(notes or {}), "backbone_weights": key}
     return training.fit(name, task=task, architecture="transfer", hparams=hparams, prepare=prepare,
                         build_kwargs={"backbone_weights": backbone_weights}, notes=notes, **fit_args)
+
+
+def _layers_from(backbone: str, image_size: int, unfrozen_from: str) -> list[str]:
+    """The backbone layers with weights from ``unfrozen_from`` on (built without pretrained weights)."""
+    from . import training
+
+    model = training.build_model("fashion", "transfer", {"backbone": backbone, "image_size": image_size,
+                                                         "unfrozen_from": unfrozen_from})
+    return trained_backbone_layers(model)
 
 
 def replay_selection_head(name: str, backbone_weights="imagenet", data: dict | None = None, progress: bool = True):
@@ -270,7 +318,7 @@ def replay_selection_head(name: str, backbone_weights="imagenet", data: dict | N
     key = weights_id(hp["backbone"], backbone_weights)
     if rec["notes"].get("backbone_weights") != key:
         raise ValueError(f"{name} was trained with backbone weights {rec['notes'].get('backbone_weights')}, not {key}")
-    if hp["unfrozen"] or rec["notes"].get("init_head_from"):
+    if hp["unfrozen"] or hp.get("unfrozen_from") or rec["notes"].get("init_head_from"):
         raise ValueError(f"{name}: only a step trained from a fresh head on a frozen backbone can be replayed")
     splits = data if data is not None else tasks.get(rec["task"]).splits(rec.get("input_shape"))
     sizes = {"train_size": len(splits["train"][1]), "val_size": len(splits["val"][1])}
@@ -385,8 +433,9 @@ def predict_cached(model, record: dict, split: str, data: dict) -> np.ndarray:
     from . import training
 
     hp = record["hparams"]
+    cut = tail_cut(hp["backbone"], hp.get("unfrozen_from"))
     feats = cached_features(model, hp["backbone"], hp["image_size"], record["notes"]["backbone_weights"],
-                            data[split][0], split, progress=False)
-    if hp["unfrozen"]:
-        return training.predict_proba(tail_model(model, hp["backbone"]), feats[1] if len(feats) == 2 else feats[1:])
+                            data[split][0], split, progress=False, cut=cut)
+    if hp["unfrozen"] or hp.get("unfrozen_from"):
+        return training.predict_proba(tail_model(model, hp["backbone"], cut), feats[1] if len(feats) == 2 else feats[1:])
     return training.predict_proba(model.get_layer("head"), feats[0])

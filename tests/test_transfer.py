@@ -75,3 +75,29 @@ def test_tail_model_reproduces_the_backbone_output():
     np.testing.assert_allclose(np.asarray(transfer.tail_model(model, "mobilenet_v2")(cut)),
                                np.asarray(model(x)), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(model.get_layer("head")(pooled)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_a_deeper_tail_trains_on_its_own_cache_and_reloads(tiny_rgb_task, isolated_dirs):
+    """unfrozen_from: block_16 and Conv_1 trained on cached block_15_add outputs, kept in cache files of their own."""
+    from helpers.metrics import classification_metrics
+
+    _, r1 = transfer.train_or_load_step("s1", backbone="mobilenet_v2", **STEP)
+    model, rec = transfer.train_or_load_step("deep", backbone="mobilenet_v2", unfrozen_from="block_16_expand",
+                                             **{**STEP, "refit_on_train_and_val": False})
+    cache = sorted(p.name for p in transfer.feature_cache_dir().iterdir())
+    assert len(cache) == 6 and sum("_cut-block_15_add_" in c for c in cache) == 3
+    assert rec["hparams"]["unfrozen_from"] == "block_16_expand" and rec["hparams"]["unfrozen"] is False
+    assert rec["notes"]["unfrozen_layers"][0] == "block_16_expand" and rec["notes"]["unfrozen_layers"][-1] == "Conv_1_bn"
+    assert transfer.trained_backbone_layers(model) == rec["notes"]["unfrozen_layers"]
+    assert rec["trainable_params"] > 4 * r1["trainable_params"]
+    loaded, _ = training.load("deep")
+    x, y = tiny_rgb_task["test"]
+    got = classification_metrics(y, training.predict_proba(loaded, x))
+    assert abs(got["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4  # images in = cached activations in
+    cached = transfer.predict_cached(loaded, rec, "test", tiny_rgb_task)
+    assert abs(classification_metrics(y, cached)["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4
+    with pytest.raises(ValueError, match="no cached-tail cut"):
+        transfer.tail_cut("mobilenet_v2", "block_5_expand")
+    with pytest.raises(ValueError, match="not both"):
+        transfer.train_or_load_step("x", backbone="mobilenet_v2", unfrozen=True, unfrozen_from="block_16_expand",
+                                    **STEP)

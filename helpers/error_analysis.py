@@ -305,39 +305,9 @@ def summary_path(model: str):
     return REPO_ROOT / "results" / SUMMARY_DIR_NAME / f"summary_{model}.json"
 
 
-def _jsonable(value):
-    """Plain JSON for what the notebook computes: frames become ``{row: {column: value}}``, series
-    ``{index: value}``, numpy scalars Python numbers, NaN ``None``; floats are rounded to 6 digits."""
-    import math
-
-    import pandas as pd
-
-    if isinstance(value, pd.DataFrame):
-        return {str(i): {str(c): _jsonable(v) for c, v in row.items()} for i, row in value.iterrows()}
-    if isinstance(value, pd.Series):
-        return {str(i): _jsonable(v) for i, v in value.items()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(float(value)) else round(float(value), 6)
-    if value is None or isinstance(value, str):
-        return value
-    raise TypeError(f"cannot export a {type(value).__name__} to the error-analysis summary")
-
-
 def export_summary(model: str, path=None, **items):
     """Write the notebook's results (frames, series, numbers, lists) to ``results/error_analysis/summary_<model>.json``
     for the management report, sorted and rounded so that the same results give the same bytes. Returns the path."""
-    import json
-    from pathlib import Path
+    from .reporting import write_summary
 
-    path = Path(path) if path is not None else summary_path(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"model": model, **_jsonable(items)}, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-    return path
+    return write_summary(path if path is not None else summary_path(model), model=model, **items)

@@ -57,3 +57,39 @@ def per_class_report(y_true, y_pred, class_names) -> pd.DataFrame:
     p, r, f, n = precision_recall_fscore_support(y_true, y_pred, labels=np.arange(len(class_names)), zero_division=0)
     return pd.DataFrame({"precision": p, "recall": r, "F1": f, "images": n},
                         index=pd.Index(class_names, name="class")).round(3)
+
+
+def _jsonable(value):
+    """Plain JSON for what the notebook computes: frames become ``{row: {column: value}}``, series
+    ``{index: value}``, numpy scalars Python numbers, NaN ``None``; floats are rounded to 6 digits."""
+    import math
+
+    if isinstance(value, pd.DataFrame):
+        return {str(i): {str(c): _jsonable(v) for c, v in row.items()} for i, row in value.iterrows()}
+    if isinstance(value, pd.Series):
+        return {str(i): _jsonable(v) for i, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(float(value)) else round(float(value), 6)
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"cannot export a {type(value).__name__} to a results summary")
+
+
+def write_summary(path, **items):
+    """Write a notebook's results (frames, series, numbers, lists) to the JSON file ``path`` for the reports, sorted
+    and rounded so that the same results give the same bytes. Returns the path."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(items), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    return path

@@ -59,9 +59,10 @@ def _tl_steps(rows: list[dict]) -> list[dict]:
              "val_change": (s["val"] - steps[i - 1]["val"]) if i else None} for i, s in enumerate(steps)]
 
 
-def report_data(records: dict | None = None, summary: dict | None = None) -> dict:
+def report_data(records: dict | None = None, summary: dict | None = None, study: dict | None = None) -> dict:
     """Every value the report prints. ``records``: ``{name: record}`` (default: every saved model);
-    ``summary``: notebook 06's summary of the deployed model (default: read from ``results/``)."""
+    ``summary``: notebook 06's summary of the deployed model (default: read from ``results/``); ``study``:
+    notebook 05's summary (default: ``results/best_model/summary.json`` when it exists)."""
     import pandas as pd
 
     from . import error_analysis
@@ -121,9 +122,31 @@ def report_data(records: dict | None = None, summary: dict | None = None) -> dic
     out["tl_behind_own"] = bool(own and tl_best is not None and tl_best < own["metrics"]["test"]["accuracy"])
     binary = records.get("fashion_binary_cnn")
     out["binary"] = {"test": binary["metrics"]["test"]["accuracy"]} if binary else None
+    out["best_model"] = _best_model_study(study, best["name"])
     out["flowers"] = _flowers(records)
     out["gear"] = _gear(records)
     return out
+
+
+def _best_model_study(study: dict | None, deployed: str) -> dict | None:
+    """Notebook 05's experiments (direction and validation accuracy), its best test-time augmentation and the
+    deployed model's calibration, or ``None`` before notebook 05 has run."""
+    from . import best_model
+
+    if study is None:
+        if not best_model.SUMMARY_JSON.is_file():
+            return None
+        study = json.loads(best_model.SUMMARY_JSON.read_text())
+    if study["final"] != deployed:
+        raise HelpersError(f"notebook 05's summary deploys {study['final']}, but the best validation model is {deployed}: "
+                           "re-execute notebook 05")
+    experiments = [{"name": n, "direction": e["direction"], "val": e["val_accuracy"]}
+                   for n, e in study["experiments"].items() if n != study["baseline"]["name"]]
+    tta = sorted(((int(k), v["accuracy"]) for k, v in study["tta"].items()), key=lambda kv: -kv[1])
+    return {"experiments": experiments, "baseline_val": study["baseline"]["accuracy"],
+            "tta_views": tta[0][0], "tta_val": tta[0][1], "single_val": study["tta"]["1"]["accuracy"],
+            "ensembles": len(study["ensembles"]), "temperature": study["temperature"],
+            "ece_before": study["ece_test"]["before"], "ece_after": study["ece_test"]["after"]}
 
 
 #: notebook 06's names of the rejection-rule figures the report quotes (its report part of the gear photos)
@@ -218,11 +241,12 @@ def draw_figures(data: dict, folder: Path) -> list[Path]:
     return out
 
 
-def build(out: Path = REPORT_PDF, records: dict | None = None, summary: dict | None = None) -> Path:
+def build(out: Path = REPORT_PDF, records: dict | None = None, summary: dict | None = None,
+          study: dict | None = None) -> Path:
     """Build the report into ``out``; returns it. Raises :class:`HelpersError` when an input is missing or the
     body text is over :data:`MAX_WORDS` words."""
     records = records if records is not None else {n: weights_store.load_record(n) for n in weights_store.list_names()}
-    data = report_data(records, summary)
+    data = report_data(records, summary, study)
     with tempfile.TemporaryDirectory() as tmp:
         figures = draw_figures(data, Path(tmp))
         date = pdf_report.newest_date(records.values())

@@ -53,7 +53,15 @@ def summary(model="fashion_own_cnn", path=None):
     return json.loads(out.read_text())
 
 
-def test_report_is_built_from_the_results_within_the_word_limit(tmp_path):
+@pytest.fixture
+def no_study(tmp_path, monkeypatch):
+    """The repository's own notebook-05 summary stays out of the synthetic reports."""
+    from helpers import best_model
+
+    monkeypatch.setattr(best_model, "SUMMARY_JSON", tmp_path / "no_study.json")
+
+
+def test_report_is_built_from_the_results_within_the_word_limit(tmp_path, no_study):
     s = summary(path=tmp_path / "summary.json")
     pdf = mr.build(tmp_path / "report.pdf", records=RECORDS, summary=s)
     text = " ".join(pdf_report.pdf_text(pdf).split())
@@ -72,7 +80,7 @@ def test_report_is_built_from_the_results_within_the_word_limit(tmp_path):
     assert again.read_bytes() == pdf.read_bytes()                        # reproducible
 
 
-def test_report_refuses_a_summary_of_another_model(tmp_path):
+def test_report_refuses_a_summary_of_another_model(tmp_path, no_study):
     s = summary("fashion_dense", tmp_path / "summary.json")
     with pytest.raises(HelpersError, match="re-execute notebook 06"):
         mr.report_data(RECORDS, s)
@@ -104,3 +112,23 @@ def test_committed_report_is_up_to_date_and_quotes_the_records(monkeypatch, tmp_
     assert f"{deployed['metrics']['test']['accuracy'] * 100:.1f} %" in text and deployed["name"] in text
     assert f"{data['worst_class']['class']} the hardest (F1 {data['worst_class']['F1']:.3f}" in text
     assert ", ".join(data["launch"][:-1]) in text
+
+
+def study(final="fashion_own_cnn"):
+    """A notebook-05 summary as best_model.export_summary writes it."""
+    return {"final": final, "baseline": {"name": "fashion_own_cnn", "accuracy": 0.9455},
+            "experiments": {"fashion_vgg_bn": {"direction": "own network", "val_accuracy": 0.9462},
+                            "fashion_own_cnn": {"direction": "earlier model", "val_accuracy": 0.9455}},
+            "tta": {"1": {"accuracy": 0.9462}, "5": {"accuracy": 0.9481}, "9": {"accuracy": 0.9477}},
+            "ensembles": {}, "temperature": 0.71, "ece_test": {"before": 0.0512, "after": 0.0081}}
+
+
+def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
+    s = summary(path=tmp_path / "summary.json")
+    assert mr.report_data(RECORDS, s)["best_model"] is None      # before notebook 05: no paragraph
+    data = mr.report_data(RECORDS, s, study())
+    assert data["best_model"]["tta_views"] == 5 and [e["name"] for e in data["best_model"]["experiments"]] == ["fashion_vgg_bn"]
+    text = " ".join(pdf_report.pdf_text(mr.build(tmp_path / "r.pdf", records=RECORDS, summary=s, study=study())).split())
+    assert "own network (fashion_vgg_bn, 94.62 %)" in text and "94.81 %" in text and "from 5.12 % to 0.81 %" in text
+    with pytest.raises(HelpersError, match="re-execute notebook 05"):
+        mr.report_data(RECORDS, s, study(final="fashion_dense"))

@@ -3,13 +3,12 @@
     python -m helpers.run_notebooks [NOTEBOOK ...] [--timeout SECONDS]
 
 Each notebook loads its saved weights (``RETRAIN = False``), so nothing is retrained; outputs are
-refreshed and saved. Afterwards the report is rebuilt when ``report/build.py`` exists.
+refreshed and saved. ``make run`` then rebuilds the PDF reports from the refreshed results.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 
@@ -57,9 +56,6 @@ def _main(argv=None) -> int:
     for nb in notebooks(args.notebooks):
         print(f"executing {nb.name} ...", end=" ", flush=True)
         print(f"{execute(nb, args.timeout):.0f} s", flush=True)
-    report = REPO_ROOT / "report" / "build.py"
-    if report.is_file() and not args.notebooks:
-        subprocess.run([sys.executable, str(report)], check=True)
     return 0
 
 

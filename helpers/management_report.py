@@ -145,8 +145,10 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
     tta = sorted(((int(k), v["accuracy"]) for k, v in study["tta"].items()), key=lambda kv: -kv[1])
     return {"experiments": experiments, "baseline_val": study["baseline"]["accuracy"],
             "tta_views": tta[0][0], "tta_val": tta[0][1], "single_val": study["tta"]["1"]["accuracy"],
-            "ensembles": len(study["ensembles"]), "temperature": study["temperature"],
-            "ece_before": study["ece_test"]["before"], "ece_after": study["ece_test"]["after"]}
+            "ensembles": len(study["ensembles"]),
+            # the deployed model's calibration (none while it is a model refitted on the validation images)
+            **({"ece_before": study["ece_test"]["before"], "ece_after": study["ece_test"]["after"]}
+               if study.get("calibrated", deployed) == deployed else {"ece_before": None, "ece_after": None})}
 
 
 #: notebook 06's names of the rejection-rule figures the report quotes (its report part of the gear photos)

@@ -129,6 +129,8 @@ def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
     data = mr.report_data(RECORDS, s, study())
     assert data["best_model"]["tta_views"] == 5 and [e["name"] for e in data["best_model"]["experiments"]] == ["fashion_vgg_bn"]
     text = " ".join(pdf_report.pdf_text(mr.build(tmp_path / "r.pdf", records=RECORDS, summary=s, study=study())).split())
-    assert "own network (fashion_vgg_bn, 94.62 %)" in text and "94.81 %" in text and "from 5.12 % to 0.81 %" in text
+    assert "fashion_vgg_bn (own network) reached 94.62 %" in text and "94.81 %" in text and "from 5.12 % to 0.81 %" in text
+    other = mr.report_data(RECORDS, s, {**study(), "calibrated": "fashion_vgg_bn"})["best_model"]
+    assert other["ece_before"] is None  # the deployed model is not the calibrated one: no calibration claim
     with pytest.raises(HelpersError, match="re-execute notebook 05"):
         mr.report_data(RECORDS, s, study(final="fashion_dense"))

@@ -172,15 +172,6 @@ def shift_images(x, dy: int, dx: int):
     return out
 
 
-def tta_proba(model, x, views=TTA_VIEWS[5], batch_size: int = 512):
-    """Class probabilities averaged over shifted copies of ``x`` (``views``: ``(dy, dx)`` pairs)."""
-    from .training import predict_proba
-
-    if not views:
-        raise ValueError("give at least one view")
-    return sum(predict_proba(model, shift_images(x, dy, dx), batch_size) for dy, dx in views) / len(views)
-
-
 def tta_table(model, x, y, view_sets=TTA_VIEWS, batch_size: int = 512):
     """Accuracy and cross-entropy on ``(x, y)`` for each set of views, and the cost (forward passes per image).
 
@@ -370,12 +361,13 @@ def plot_accuracy_vs_cost(log, ax_pair=None):
     return fig
 
 
-def reliability_diagram(y, before, after, bins: int = 15, title: str | None = None):
+def reliability_diagram(y, before, after, bins: int | None = None, title: str | None = None):
     """Accuracy against confidence per bin, before and after temperature scaling (the diagonal is perfect)."""
     import matplotlib.pyplot as plt
 
     from . import calibration
 
+    bins = bins or calibration.ECE_BINS
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="perfectly calibrated")
     for proba, label in ((before, "softmax"), (after, "after temperature scaling")):

@@ -35,15 +35,14 @@ class _MeanBrightness:
 
 def test_tta_averages_the_views():
     x = np.full((3, 4, 4, 1), 255, np.uint8)
-    p1 = best_model.tta_proba(_MeanBrightness(), x, views=((0, 0),))
-    assert np.allclose(p1[:, 1], 1.0)
-    p2 = best_model.tta_proba(_MeanBrightness(), x, views=((0, 0), (1, 0)))  # the shifted copy lost a row of 4
-    assert np.allclose(p2[:, 1], (1 + 12 / 16) / 2)
-    table, averaged = best_model.tta_table(_MeanBrightness(), x, np.ones(3, int), {1: ((0, 0),), 2: ((0, 0), (0, 1))})
-    assert list(table.index) == [1, 2] and table.loc[1, "accuracy"] == 1.0 and table.loc[2, "cost"] == "2x"
-    assert np.allclose(averaged[2], best_model.tta_proba(_MeanBrightness(), x, ((0, 0), (0, 1))))
+    table, averaged = best_model.tta_table(_MeanBrightness(), x, np.ones(3, int),
+                                           {1: ((0, 0),), 2: ((0, 0), (1, 0)), 3: ((0, 0), (1, 0), (0, 1))})
+    assert np.allclose(averaged[1][:, 1], 1.0)
+    assert np.allclose(averaged[2][:, 1], (1 + 12 / 16) / 2)  # the shifted copy lost a row of 4 pixels
+    assert np.allclose(averaged[3][:, 1], (1 + 12 / 16 + 12 / 16) / 3)
+    assert list(table.index) == [1, 2, 3] and table.loc[1, "accuracy"] == 1.0 and table.loc[2, "cost"] == "2x"
     with pytest.raises(ValueError, match="at least one"):
-        best_model.tta_proba(_MeanBrightness(), x, views=())
+        best_model.tta_table(_MeanBrightness(), x, np.ones(3, int), {0: ()})
 
 
 def _save_outputs(folder, name, proba, y):

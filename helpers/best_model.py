@@ -76,6 +76,21 @@ EXPERIMENTS = {e.name: e for e in [
                "and a second member for an ensemble", "vgg_bn",
                dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
                dict(RECIPE, epochs=EPOCHS, seed=43), refit=False),
+    Experiment("fashion_vgg_bn_long", "own network",
+               "the same network and recipe for twice the epochs (it under-fits its 28-epoch budget): the whole "
+               "3-hour budget of the team's CPU", "vgg_bn",
+               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(RECIPE, epochs=2 * EPOCHS), refit=False),
+    Experiment("fashion_vgg_bn_light", "own network",
+               "the same network and budget with lighter regularisation (random erasing in a quarter of the images, "
+               "dropout 0.2), the other cure for under-fitting", "vgg_bn",
+               dict(width=32, stages=3, convs_per_stage=2, dropout=0.2, shift=3, flip=False, erasing=0.25),
+               dict(RECIPE, epochs=EPOCHS), refit=False),
+    Experiment("fashion_vgg_bn_wide", "own network",
+               "twice the filters in every layer (four times the compute, beyond the CPU budget): what capacity "
+               "would buy", "vgg_bn",
+               dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(RECIPE, epochs=EPOCHS), refit=False),
     Experiment("fashion_tl_mobilenet_v2_deep", "deeper transfer",
                "MobileNetV2 at 96x96 with its whole last inverted-residual block (block_16: expand, depthwise, "
                "project, with their BatchNorms) and Conv_1 unfrozen, four times the weights notebook 03 fine-tuned, "

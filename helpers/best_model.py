@@ -91,6 +91,16 @@ EXPERIMENTS = {e.name: e for e in [
                "would buy", "vgg_bn",
                dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
                dict(RECIPE, epochs=EPOCHS), refit=False),
+    Experiment("fashion_vgg_bn_long_seed43", "own network",
+               "twice the epochs from another seed: is the gain of the longer budget larger than the noise between "
+               "runs, and a second member for an ensemble", "vgg_bn",
+               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(RECIPE, epochs=2 * EPOCHS, seed=43), refit=False),
+    Experiment("fashion_vgg_bn_wide_long", "own network",
+               "twice the filters and twice the epochs (eight times the compute of the 28-epoch network): the "
+               "ceiling of this family when compute is no object", "vgg_bn",
+               dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(RECIPE, epochs=2 * EPOCHS), refit=False),
     Experiment("fashion_tl_mobilenet_v2_deep", "deeper transfer",
                "MobileNetV2 at 96x96 with its whole last inverted-residual block (block_16: expand, depthwise, "
                "project, with their BatchNorms) and Conv_1 unfrozen, four times the weights notebook 03 fine-tuned, "

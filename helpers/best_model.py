@@ -3,6 +3,7 @@
     python -m helpers.best_model list                 # the experiments and whether each is saved
     python -m helpers.best_model train NAME [--retrain] [--mixed-precision]
     python -m helpers.best_model log                  # rewrite results/best_model/experiments.csv
+    python -m helpers.best_model tta [NAME ...]       # save test-time-augmented validation outputs
 
 Each experiment is one entry of :data:`EXPERIMENTS`: the idea it tests, the architecture, its
 hyperparameters and the training recipe. Training runs the project's protocol (``training.fit``):
@@ -13,8 +14,9 @@ on any Keras backend (on a GPU machine without TensorFlow: ``KERAS_BACKEND=jax``
 ``.weights.h5`` files load everywhere.
 
 Every saved experiment is one row of ``results/best_model/experiments.csv`` (name, idea, parameters,
-epochs, training seconds, validation accuracy and loss, inference images/s from
-``benchmarks/results/inference_speed.json``).
+epochs, where it was trained and in how many seconds, its cost on the team's 2-core CPU (measured, or
+estimated by ``benchmarks/training_cost.py`` for runs on a lent GPU), validation accuracy and loss,
+inference images/s from ``benchmarks/results/inference_speed.json``).
 """
 
 from __future__ import annotations
@@ -220,6 +222,87 @@ def tta_table(model, x, y, view_sets=TTA_VIEWS, batch_size: int = 512):
     return pd.DataFrame(rows).set_index("views"), averaged
 
 
+#: Where the test-time-augmented validation outputs of each experiment are kept (``python -m helpers.best_model
+#: tta NAME``): the probabilities averaged over the :data:`TTA_DEPLOYABLE` views of :data:`TTA_VIEWS`.
+TTA_DIR = RESULTS_DIR / "tta_outputs"
+TTA_DEPLOYABLE = 5
+
+
+def save_tta_outputs(name: str, views: int = TTA_DEPLOYABLE, data: dict | None = None):
+    """Predict the validation split under ``views`` shifted views with experiment ``name``'s saved model and keep
+    the averaged probabilities (``.npz``: ``val``, ``y_val``, ``views``); returns the path."""
+    import numpy as np
+
+    from . import tasks, training
+
+    model, _ = training.load(name)
+    x_val, y_val = (data or tasks.get("fashion").load_splits())["val"]
+    _, averaged = tta_table(model, x_val, y_val, {views: TTA_VIEWS[views]})
+    TTA_DIR.mkdir(parents=True, exist_ok=True)
+    path = TTA_DIR / f"{name}.npz"
+    np.savez_compressed(path, val=averaged[views].astype(np.float32), y_val=np.asarray(y_val),
+                        views=np.asarray(TTA_VIEWS[views]))
+    return path
+
+
+def tta_outputs(name: str):
+    """``(val_probabilities, y_val, views)`` of experiment ``name`` under test-time augmentation."""
+    import numpy as np
+
+    path = TTA_DIR / f"{name}.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"no test-time-augmented outputs for {name} ({paths.display_path(path)}); "
+                                f"compute them with python -m helpers.best_model tta {name}")
+    with np.load(path) as z:
+        return z["val"].astype(np.float64), z["y_val"], [tuple(int(v) for v in row) for row in z["views"]]
+
+
+def tta_summary(names=None):
+    """Per experiment with saved test-time-augmented outputs: validation accuracy with one view and with the
+    averaged views, and the gain in points."""
+    import pandas as pd
+
+    from . import metrics
+
+    rows = []
+    for n in names or EXPERIMENTS:
+        if not (TTA_DIR / f"{n}.npz").is_file():
+            continue
+        p_tta, y, views = tta_outputs(n)
+        one = metrics.classification_metrics(y, selection_outputs(n)[0])["accuracy"]
+        many = metrics.classification_metrics(y, p_tta)["accuracy"]
+        rows.append({"experiment": n, "views": len(views), "val_accuracy_1_view": one, "val_accuracy_tta": many,
+                     "gain (points)": round((many - one) * 100, 2)})
+    return pd.DataFrame(rows, columns=["experiment", "views", "val_accuracy_1_view", "val_accuracy_tta",
+                                       "gain (points)"]).set_index("experiment")
+
+
+TRAINING_COST_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "training_cost.json"
+
+
+def trained_on(record: dict) -> str:
+    """Where a saved model was trained: the GPU's name, or "CPU"."""
+    v = record.get("versions", {})
+    return v["device"] if v.get("device") and v.get("device") != "cpu" else "CPU"
+
+
+def cpu_training_seconds(name: str, cost_path=TRAINING_COST_JSON) -> tuple:
+    """``(seconds, how)``: what training ``name`` costs on a 2-core CPU. ``how`` is "measured" for a model
+    trained on a CPU (its record's time), "estimated" for one trained on a GPU (``benchmarks/training_cost.py``'s
+    estimate for its experiment), "members" for an ensemble (its members' costs added up); ``(None, None)``
+    when there is no figure."""
+    rec = weights_store.load_record(name)
+    if rec.get("architecture") == "ensemble":
+        parts = [cpu_training_seconds(m["name"], cost_path) for m in rec["members"]]
+        return (None, None) if any(p[0] is None for p in parts) else (round(sum(p[0] for p in parts), 1), "members")
+    if trained_on(rec) == "CPU":
+        return reporting.training_seconds(rec), "measured"
+    costs = json.loads(cost_path.read_text())["results"] if cost_path.is_file() else {}
+    if name in costs:
+        return float(costs[name]["estimated_seconds"]), "estimated"
+    return None, None
+
+
 def get(name: str) -> Experiment:
     if name not in EXPERIMENTS:
         raise UnknownNameError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
@@ -278,7 +361,9 @@ def experiment_log(names=None):
                      "idea": e.idea if e else rec.get("notes", {}).get("idea", ""),
                      "parameters": json.dumps(rec.get("hparams", {}), sort_keys=True),
                      "epochs": t.get("refit", {}).get("epochs", t.get("epochs_run")),
-                     "training_seconds": reporting.training_seconds(rec),
+                     "trained_on": trained_on(rec), "training_seconds": reporting.training_seconds(rec),
+                     "cpu_training_seconds": cpu_training_seconds(name)[0],
+                     "cpu_training": cpu_training_seconds(name)[1],
                      "val_accuracy": rec["metrics"]["val"]["accuracy"], "val_loss": rec["metrics"]["val"]["loss"],
                      "inference_images_per_s": speeds.get(name)})
     return pd.DataFrame(rows)
@@ -298,34 +383,35 @@ def write_log(names=None):
     return df
 
 
-def ensemble_candidates(names=None, min_members: int = 2):
-    """Validation accuracy and loss of every combination of saved experiments, their softmax outputs averaged.
+def ensemble_candidates(names=None, min_members: int = 2, max_members: int = 4):
+    """Validation accuracy and loss of the ensembles of the *k* best saved experiments (by their own validation
+    accuracy), ``k = min_members .. max_members``, their softmax outputs averaged.
 
-    Scored on the members' *selection-run* validation outputs (models that never saw the validation
-    split), so the ranking is honest even for members that were later refitted. Columns: members,
-    size, val accuracy and loss, and the best member's accuracy for comparison.
+    Only the top-*k* ensembles are scored, not every combination: picking the best of hundreds of
+    combinations on the validation split would flatter the winner. Scored on the members' *selection-run*
+    validation outputs (models that never saw the validation split), so the ranking is honest even for
+    members that were later refitted. Columns: members, size, val accuracy and loss, and the best member's
+    accuracy for comparison.
     """
-    from itertools import combinations
-
     import pandas as pd
 
     from . import metrics
 
     names = [n for n in (names or EXPERIMENTS) if (SELECTION_DIR / f"{n}.npz").is_file()]
     outputs = {n: selection_outputs(n) for n in names}
+    ys = [outputs[n][1] for n in names]
+    if any(len(y) != len(ys[0]) or (y != ys[0]).any() for y in ys):
+        raise ValueError(f"the selection outputs of {names} are not on the same validation images")
+    own = {n: metrics.classification_metrics(outputs[n][1], outputs[n][0]) for n in names}
+    ranked = sorted(names, key=lambda n: (-own[n]["accuracy"], own[n]["loss"], n))
     rows = []
-    for size in range(min_members, len(names) + 1):
-        for group in combinations(names, size):
-            ys = [outputs[n][1] for n in group]
-            if any(len(y) != len(ys[0]) or (y != ys[0]).any() for y in ys):
-                raise ValueError(f"the selection outputs of {group} are not on the same validation images")
-            m = metrics.classification_metrics(ys[0], sum(outputs[n][0] for n in group) / size)
-            best = max(metrics.classification_metrics(ys[0], outputs[n][0])["accuracy"] for n in group)
-            rows.append({"members": " + ".join(group), "size": size, "val_accuracy": m["accuracy"],
-                         "val_loss": m["loss"], "best_member_val_accuracy": best})
+    for size in range(min_members, min(max_members, len(ranked)) + 1):
+        group = ranked[:size]
+        m = metrics.classification_metrics(ys[0], sum(outputs[n][0] for n in group) / size)
+        rows.append({"members": " + ".join(group), "size": size, "val_accuracy": m["accuracy"],
+                     "val_loss": m["loss"], "best_member_val_accuracy": own[group[0]]["accuracy"]})
     cols = ["members", "size", "val_accuracy", "val_loss", "best_member_val_accuracy"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["val_accuracy", "val_loss"], ascending=[False, True],
-                                                        kind="stable").reset_index(drop=True)
+    return pd.DataFrame(rows, columns=cols)
 
 
 #: The brief's test-accuracy target for the final model, and its training budget on the team's 2-core machine.
@@ -336,13 +422,15 @@ SPEED_TARGET = 1000.0
 ACCURACY_TOLERANCE = 0.003
 
 
-def deployment_choice(candidates, speed_target: float = SPEED_TARGET, tolerance: float = ACCURACY_TOLERANCE) -> dict:
-    """The most accurate candidate on validation, and the one to deploy.
+def deployment_choice(candidates, speed_target: float = SPEED_TARGET, budget_seconds: float = BUDGET_SECONDS,
+                      tolerance: float = ACCURACY_TOLERANCE) -> dict:
+    """The most accurate candidate on validation, the fastest one close to it, and the one to deploy.
 
-    ``candidates``: a DataFrame with ``name``, ``val_accuracy`` and ``images_per_s`` (batch 512). The most
-    accurate candidate is deployed when it meets ``speed_target``; otherwise the fastest candidate that
-    meets it within ``tolerance`` of the best accuracy (``None`` if there is none). Ties in accuracy go to
-    the faster model. The test split plays no part.
+    ``candidates``: a DataFrame with ``name``, ``val_accuracy``, ``images_per_s`` (batch 512) and
+    ``cpu_training_seconds``. Deployed: the most accurate candidate that meets the speed bar and whose
+    training fits the budget on the team's CPU (``None`` if none does). Also named: the most accurate
+    candidate of all, and the fastest candidate within ``tolerance`` of its accuracy (what the accuracy costs
+    in speed). Ties in accuracy go to the faster model. The test split plays no part.
     """
     if candidates.empty:
         raise ValueError("no candidates to choose from")
@@ -350,38 +438,82 @@ def deployment_choice(candidates, speed_target: float = SPEED_TARGET, tolerance:
     best = df.iloc[0]
     near = df[(df["val_accuracy"] >= best["val_accuracy"] - tolerance - 1e-12)]
     fastest_near = near.sort_values("images_per_s", ascending=False, kind="stable").iloc[0]
-    fast_enough = near[near["images_per_s"] >= speed_target]
-    deployed = best if best["images_per_s"] >= speed_target else (
-        fast_enough.sort_values("images_per_s", ascending=False, kind="stable").iloc[0] if len(fast_enough) else None)
+    eligible = df[(df["images_per_s"] >= speed_target) & (df["cpu_training_seconds"] <= budget_seconds)]
+    deployed = eligible.iloc[0] if len(eligible) else None
     return {"most_accurate": best["name"], "most_accurate_val_accuracy": float(best["val_accuracy"]),
             "most_accurate_images_per_s": float(best["images_per_s"]),
+            "most_accurate_cpu_training_seconds": float(best["cpu_training_seconds"]),
             "fastest_within_tolerance": fastest_near["name"],
+            "fastest_within_tolerance_images_per_s": float(fastest_near["images_per_s"]),
             "deployed": None if deployed is None else deployed["name"],
-            "speed_target": speed_target, "tolerance": tolerance}
+            "deployed_val_accuracy": None if deployed is None else float(deployed["val_accuracy"]),
+            "speed_target": speed_target, "budget_seconds": budget_seconds, "tolerance": tolerance}
 
 
-def plot_accuracy_vs_cost(log, ax_pair=None):
-    """Validation accuracy against training hours and against images/s (batch 512), one point per model."""
+def candidate_table(names, ensembles=None) -> "pd.DataFrame":
+    """Every way of classifying that notebook 05 weighs, one row each: the saved models ``names``, each
+    experiment under test-time augmentation (where its outputs are saved) and the ``ensembles``
+    (:func:`ensemble_candidates`). Columns: name, kind, members, validation accuracy, images/s at batch 512
+    (a model's over its views; an ensemble's members one after the other) and the training cost on the
+    team's 2-core CPU (an ensemble's members added up)."""
+    import numpy as np
+    import pandas as pd
+
+    from . import metrics
+
+    speeds = inference_speeds()
+    cost = {n: cpu_training_seconds(n) for n in names}
+    rows = [{"name": n, "kind": "single model", "members": n,
+             "val_accuracy": weights_store.load_record(n)["metrics"]["val"]["accuracy"],
+             "images_per_s": speeds.get(n, np.nan), "cpu_training_seconds": cost[n][0], "cpu_training": cost[n][1]}
+            for n in names]
+    for n in names:
+        if (TTA_DIR / f"{n}.npz").is_file():
+            p, y, views = tta_outputs(n)
+            rows.append({"name": f"{n} + TTA x{len(views)}", "kind": "test-time augmentation", "members": n,
+                         "val_accuracy": metrics.classification_metrics(y, p)["accuracy"],
+                         "images_per_s": speeds.get(n, np.nan) / len(views), "cpu_training_seconds": cost[n][0],
+                         "cpu_training": cost[n][1]})
+    for _, e in (ensembles if ensembles is not None else pd.DataFrame()).iterrows():
+        members = e["members"].split(" + ")
+        parts = [cost[m] if m in cost else cpu_training_seconds(m) for m in members]
+        rows.append({"name": f"ensemble of the {e['size']} best", "kind": "ensemble", "members": e["members"],
+                     "val_accuracy": e["val_accuracy"],
+                     "images_per_s": 1 / sum(1 / speeds.get(m, np.nan) for m in members),
+                     "cpu_training_seconds": (None if any(c[0] is None for c in parts) else sum(c[0] for c in parts)),
+                     "cpu_training": "members"})
+    return pd.DataFrame(rows).astype({"cpu_training_seconds": float})
+
+
+def plot_accuracy_vs_cost(candidates, ax_pair=None):
+    """Validation accuracy against training hours on 2 CPU cores and against images/s (batch 512), one point per
+    candidate (:func:`candidate_table`), coloured by kind, with the budget and the speed bar."""
     import matplotlib.pyplot as plt
 
     if ax_pair is None:
-        fig, ax_pair = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+        fig, ax_pair = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     else:
         fig = ax_pair[0].figure
-    for ax, col, label in ((ax_pair[0], "training_seconds", "training time (hours, 2-core CPU)"),
-                           (ax_pair[1], "inference_images_per_s", "images/s at batch 512 (2-core CPU)")):
-        d = log.dropna(subset=[col])
-        x = d[col] / 3600 if col == "training_seconds" else d[col]
-        ax.scatter(x, d["val_accuracy"], s=30)
-        for xi, yi, n in zip(x, d["val_accuracy"], d["name"]):
-            ax.annotate(n.replace("fashion_", ""), (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
-        if col == "inference_images_per_s":
-            ax.set_xscale("log")
-            ax.axvline(SPEED_TARGET, color="grey", ls=":", lw=1, label="deployment bar")
-            ax.legend(fontsize=8)
+    for ax, col, label in ((ax_pair[0], "cpu_training_seconds", "training time on 2 CPU cores (hours; measured or estimated)"),
+                           (ax_pair[1], "images_per_s", "images/s at batch 512 (2-core CPU)")):
+        d = candidates.dropna(subset=[col])
+        for kind, g in d.groupby("kind", sort=False):
+            x = g[col] / 3600 if col == "cpu_training_seconds" else g[col]
+            ax.scatter(x, g["val_accuracy"], s=26, label=kind)
+            if kind != "test-time augmentation":  # their names would cover the single models'
+                for xi, yi, n in zip(x, g["val_accuracy"], g["name"]):
+                    ax.annotate(n.replace("fashion_", ""), (xi, yi), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("log")
+        if col == "images_per_s":
+            ax.axvline(SPEED_TARGET, color="grey", ls=":", lw=1)
+            ax.text(SPEED_TARGET, ax.get_ylim()[0], " speed bar", fontsize=7, color="grey", va="bottom")
+        else:
+            ax.axvline(BUDGET_SECONDS / 3600, color="grey", ls=":", lw=1)
+            ax.text(BUDGET_SECONDS / 3600, ax.get_ylim()[0], " budget", fontsize=7, color="grey", va="bottom")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     ax_pair[0].set_ylabel("validation accuracy")
+    ax_pair[0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -421,6 +553,8 @@ def _main(argv=None) -> int:
     t.add_argument("--retrain", action="store_true")
     t.add_argument("--mixed-precision", action="store_true")
     sub.add_parser("log")
+    tt = sub.add_parser("tta", help="save the test-time-augmented validation outputs of saved experiments")
+    tt.add_argument("names", nargs="*", help="experiments (default: every saved own-network experiment)")
     args = ap.parse_args(argv)
     if args.command == "list":
         for e in EXPERIMENTS.values():
@@ -428,6 +562,11 @@ def _main(argv=None) -> int:
     elif args.command == "train":
         _, rec = train(args.name, retrain=args.retrain, mixed_precision=args.mixed_precision)
         print(json.dumps({"name": args.name, "val": rec["metrics"]["val"], "seconds": reporting.training_seconds(rec)}))
+    elif args.command == "tta":
+        for name in args.names or [n for n, e in EXPERIMENTS.items()
+                                   if e.architecture != "transfer" and weights_store.exists(n)]:
+            path = save_tta_outputs(get(name).name)
+            print(f"{name}: {paths.display_path(path)}", flush=True)
     else:
         print(write_log().to_string(index=False))
     return 0

@@ -73,8 +73,10 @@ def report_data(records: dict | None = None, summary: dict | None = None, study:
     fashion = [r for r in records.values() if r["task"] == "fashion"]
     if not fashion:
         raise HelpersError("no saved Fashion-MNIST model in weights/: run the notebooks first (make run)")
-    # the deployed model: the same rule as helpers.predict.best_model_name (best validation accuracy)
-    best = max(fashion, key=lambda r: (r["metrics"].get("val", {}).get("accuracy", -1), r["name"]))
+    # the deployed model: the one helpers.predict uses (named by notebook 05, else the best validation accuracy)
+    chosen = weights_store.deployed("fashion") if "fashion" in {r["task"] for r in fashion} else None
+    best = (records[chosen] if chosen in records else
+            max(fashion, key=lambda r: (r["metrics"].get("val", {}).get("accuracy", -1), r["name"])))
     if summary is None:
         path = error_analysis.summary_path(best["name"])
         if not path.is_file():

@@ -10,8 +10,10 @@ saved a rejection rule for the model (``helpers.out_of_domain``), each line also
 rule's verdict: ``false`` means "probably not one of the task's items, do not act on the label").
 A missing, corrupt or non-image file
 gives ``{"file", "error"}`` instead and the exit status is 1. Any size, mode or format is accepted:
-the task converts the photo to the model's input. Without ``--model`` the task's saved model with
-the best *validation* accuracy is used (model choice never looks at the test set).
+the task converts the photo to the model's input. Without ``--model`` the task's deployed model is used:
+the one ``weights/deployed.txt`` names (notebook 05 chose it on validation accuracy, speed and training
+budget), otherwise the saved model with the best *validation* accuracy (model choice never looks at the
+test set).
 """
 
 from __future__ import annotations
@@ -27,10 +29,15 @@ from .errors import HelpersError, WeightsNotFoundError
 
 
 def best_model_name(task: str) -> str:
-    """The saved model of ``task`` with the highest validation accuracy."""
+    """The model deployed for ``task``: the one named in ``weights/deployed.txt`` (notebook 05 names the
+    Fashion-MNIST model it chose under the speed bar and the training budget), otherwise the saved model
+    with the highest validation accuracy."""
     names = weights_store.list_names(task)
     if not names:
         raise WeightsNotFoundError(f"no saved model for task {task!r} in weights/; run the notebook that trains one.")
+    chosen = weights_store.deployed(task)
+    if chosen is not None:
+        return chosen
     return max(names, key=lambda n: (weights_store.load_record(n).get("metrics", {}).get("val", {}).get("accuracy", -1), n))
 
 
@@ -70,7 +77,7 @@ def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m helpers.predict", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", required=True, help=f"one of: {', '.join(tasks.known())}")
-    ap.add_argument("--model", help="saved model name (default: best validation accuracy for the task)")
+    ap.add_argument("--model", help="saved model name (default: the task's deployed model)")
     ap.add_argument("files", nargs="+", metavar="FILE")
     args = ap.parse_args(argv)
     failed = 0

@@ -52,6 +52,48 @@ def versions() -> dict:
     return out
 
 
+#: Which saved model each task deploys, when a notebook chose one on more than validation accuracy
+#: (notebook 05: the speed bar and the training budget). One line per task: ``task model``.
+DEPLOYED_FILE = "deployed.txt"
+
+
+def deployed_path() -> Path:
+    return paths.weights_dir() / DEPLOYED_FILE
+
+
+def deployed(task: str) -> str | None:
+    """The model deployed for ``task`` (``None``: none named, or the named one is not saved)."""
+    path = deployed_path()
+    if not path.is_file():
+        return None
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == task:
+            if not exists(parts[1]):
+                raise WeightsNotFoundError(f"{paths.display_path(path)} deploys {parts[1]!r} for task {task!r}, but "
+                                           "that model is not saved; restore it (git checkout -- weights/) or "
+                                           "re-execute the notebook that chose it.")
+            return parts[1]
+    return None
+
+
+def set_deployed(task: str, name: str) -> Path:
+    """Name ``name`` as the model deployed for ``task`` (other tasks' lines are kept; same bytes when unchanged)."""
+    if not exists(name):
+        raise WeightsNotFoundError(f"cannot deploy {name!r}: it is not saved in {paths.display_path(paths.weights_dir())}")
+    if load_record(name)["task"] != task:
+        raise ValueError(f"{name!r} is a model for task {load_record(name)['task']!r}, not {task!r}")
+    path = deployed_path()
+    lines = dict(line.split() for line in path.read_text().splitlines() if len(line.split()) == 2) \
+        if path.is_file() else {}
+    lines[task] = name
+    text = "".join(f"{t} {n}\n" for t, n in sorted(lines.items()))
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
 def load_record(name: str) -> dict:
     path = record_path(name)
     if not path.is_file():

@@ -1,5 +1,7 @@
 """Notebook 05's study helpers: test-time augmentation and the experiment definitions."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -57,26 +59,86 @@ def test_ensemble_candidates_average_selection_outputs(monkeypatch, tmp_path):
     _save_outputs(tmp_path, "a", [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]], y)
     _save_outputs(tmp_path, "b", [[0.6, 0.4], [0.4, 0.6], [0.1, 0.9], [0.4, 0.6]], y)
     table = best_model.ensemble_candidates(["a", "b", "missing"])
-    assert list(table["members"]) == ["a + b"]
+    assert len(table) == 1 and set(table.loc[0, "members"].split(" + ")) == {"a", "b"}
     assert table.loc[0, "val_accuracy"] == 1.0 and table.loc[0, "best_member_val_accuracy"] == 0.75
     _save_outputs(tmp_path, "c", [[0.9, 0.1]] * 3, y[:3])
     with pytest.raises(ValueError, match="same validation images"):
         best_model.ensemble_candidates(["a", "c"])
 
 
-def test_deployment_choice_respects_the_speed_bar():
+def test_ensemble_candidates_score_only_the_k_best_members(monkeypatch, tmp_path):
+    monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path)
+    y = np.array([0, 1, 1, 0])
+    right = [[0.9, 0.1], [0.1, 0.9], [0.1, 0.9], [0.9, 0.1]]
+    _save_outputs(tmp_path, "worst", [[0.1, 0.9]] * 4, y)            # 2 of 4
+    _save_outputs(tmp_path, "best", right, y)                         # 4 of 4
+    _save_outputs(tmp_path, "middle", right[:3] + [[0.4, 0.6]], y)    # 3 of 4
+    table = best_model.ensemble_candidates(["worst", "best", "middle"], max_members=3)
+    assert list(table["members"]) == ["best + middle", "best + middle + worst"]  # ranked by own accuracy
+    assert list(table["size"]) == [2, 3] and (table["best_member_val_accuracy"] == 1.0).all()
+    assert len(best_model.ensemble_candidates(["worst", "best", "middle"], max_members=2)) == 1
+
+
+def test_deployment_choice_respects_the_speed_bar_and_the_budget():
     import pandas as pd
 
-    c = pd.DataFrame({"name": ["slow_best", "fast_close", "fast_far", "mid_close"],
-                      "val_accuracy": [0.950, 0.948, 0.940, 0.9475], "images_per_s": [400, 3000, 9000, 1500]})
+    c = pd.DataFrame({"name": ["slow_best", "fast_close", "fast_far", "mid_close", "costly_fast"],
+                      "val_accuracy": [0.950, 0.948, 0.940, 0.9475, 0.9490],
+                      "images_per_s": [400, 3000, 9000, 1500, 5000],
+                      "cpu_training_seconds": [3600, 3600, 600, 3600, 4 * 3600]})
     d = best_model.deployment_choice(c)
-    assert d["most_accurate"] == "slow_best" and d["deployed"] == "fast_close"
-    assert d["fastest_within_tolerance"] == "fast_close"
+    assert d["most_accurate"] == "slow_best" and d["deployed"] == "fast_close"  # costly_fast is over the budget
+    assert d["fastest_within_tolerance"] == "costly_fast" and d["fastest_within_tolerance_images_per_s"] == 5000
     assert best_model.deployment_choice(c[c["name"] != "fast_close"])["deployed"] == "mid_close"
-    assert best_model.deployment_choice(c.iloc[[0, 2]])["deployed"] is None  # nothing fast within 0.3 points
+    assert best_model.deployment_choice(c, budget_seconds=5 * 3600)["deployed"] == "costly_fast"
+    assert best_model.deployment_choice(c.iloc[[0]])["deployed"] is None  # nothing fast enough
     assert best_model.deployment_choice(c.assign(images_per_s=2000))["deployed"] == "slow_best"
     with pytest.raises(ValueError):
         best_model.deployment_choice(c.iloc[[]])
+
+
+def _record(name, versions, seconds=100.0, val=0.9, **extra):
+    from helpers import weights_store
+
+    folder = weights_store.paths.weights_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.weights.h5").write_bytes(b"x")
+    rec = {"name": name, "task": "fashion", "versions": versions, "training": {"seconds": seconds},
+           "metrics": {"val": {"accuracy": val}}, **extra}
+    weights_store.record_path(name).write_text(json.dumps(rec))
+
+
+def test_cpu_training_cost_is_measured_on_a_cpu_and_estimated_for_a_gpu_run(tmp_path):
+    _record("on_cpu", {"backend": "tensorflow"}, seconds=500.0)
+    _record("on_gpu", {"backend": "jax", "device": "NVIDIA H100 80GB HBM3"}, seconds=40.0)
+    _record("on_gpu_unmeasured", {"backend": "jax", "device": "NVIDIA H200"}, seconds=40.0)
+    _record("ens", {"backend": "tensorflow"}, architecture="ensemble",
+            members=[{"name": "on_cpu"}, {"name": "on_gpu"}])
+    cost = tmp_path / "cost.json"
+    cost.write_text(json.dumps({"results": {"on_gpu": {"estimated_seconds": 9000.0}}}))
+    assert best_model.cpu_training_seconds("on_cpu", cost) == (500.0, "measured")
+    assert best_model.cpu_training_seconds("on_gpu", cost) == (9000.0, "estimated")
+    assert best_model.cpu_training_seconds("on_gpu_unmeasured", cost) == (None, None)
+    assert best_model.cpu_training_seconds("ens", cost) == (9500.0, "members")
+    assert best_model.trained_on(json.loads((tmp_path / "weights" / "on_gpu.json").read_text())) == "NVIDIA H100 80GB HBM3"
+    assert best_model.trained_on({"versions": {"backend": "jax", "device": "cpu"}}) == "CPU"
+
+
+def test_tta_outputs_and_summary(monkeypatch, tmp_path):
+    monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path / "sel")
+    monkeypatch.setattr(best_model, "TTA_DIR", tmp_path / "tta")
+    y = np.array([0, 1, 1, 0])
+    _save_outputs(tmp_path / "sel", "a", [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]], y)
+    with pytest.raises(FileNotFoundError, match="helpers.best_model tta a"):
+        best_model.tta_outputs("a")
+    (tmp_path / "tta").mkdir()
+    np.savez_compressed(tmp_path / "tta" / "a.npz", val=np.float32([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3]]),
+                        y_val=y, views=np.asarray(best_model.TTA_VIEWS[5]))
+    p, y2, views = best_model.tta_outputs("a")
+    assert views == list(best_model.TTA_VIEWS[5]) and (y2 == y).all() and p.dtype == np.float64
+    table = best_model.tta_summary(["a", "b"])
+    assert list(table.index) == ["a"] and table.loc["a", "val_accuracy_1_view"] == 0.75
+    assert table.loc["a", "val_accuracy_tta"] == 1.0 and table.loc["a", "gain (points)"] == 25.0
 
 
 def test_the_deeper_transfer_experiment_trains_on_cached_activations(tiny_fashion, monkeypatch, tmp_path):

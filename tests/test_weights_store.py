@@ -1,0 +1,30 @@
+"""The weights store's deployment pointer (weights/deployed.txt), which helpers.predict follows."""
+
+import pytest
+
+from helpers import weights_store
+from helpers.errors import WeightsNotFoundError
+
+
+def test_the_deployed_model_is_named_per_task_and_followed_by_predict(tiny_task):
+    from helpers import predict, training
+
+    from conftest import TINY_FIT
+
+    training.train_or_load("tiny_a", **TINY_FIT)
+    training.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
+    by_val = predict.best_model_name("tiny")
+    other = "tiny_b" if by_val == "tiny_a" else "tiny_a"
+    assert weights_store.deployed("tiny") is None
+    path = weights_store.set_deployed("tiny", other)
+    assert weights_store.deployed("tiny") == other and predict.best_model_name("tiny") == other
+    before = path.stat().st_mtime_ns
+    weights_store.set_deployed("tiny", other)  # unchanged: the file is not rewritten
+    assert path.stat().st_mtime_ns == before and path.read_text() == f"tiny {other}\n"
+    with pytest.raises(WeightsNotFoundError):
+        weights_store.set_deployed("tiny", "missing")
+    with pytest.raises(ValueError, match="task"):
+        weights_store.set_deployed("fashion", other)
+    weights_store.weights_path(other).unlink()  # the named model is gone: a clear error, not another model
+    with pytest.raises(WeightsNotFoundError, match="not saved"):
+        predict.best_model_name("tiny")

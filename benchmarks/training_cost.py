@@ -10,8 +10,10 @@ the model is built and compiled exactly as training compiles it (optimizer, labe
   median of ``--batches`` steps after two warm-up steps;
 - **the validation pass**: ``predict`` over the 10,000 validation images at the same batch size;
 
-and one epoch is estimated as ``steps per epoch x step + validation pass``, the whole run as
-``epochs x epoch``. Results go to ``benchmarks/results/training_cost.json``. The estimate leaves
+and one epoch is estimated as ``steps per epoch x step + validation pass``. Experiments that train the same
+network (same architecture and size; augmentation settings cost next to nothing) share one figure per epoch,
+the median of theirs, so that timing noise on a busy 2-core machine does not rank identical networks; the
+whole run is ``epochs x that epoch``. Results go to ``benchmarks/results/training_cost.json``. The estimate leaves
 out what an epoch adds around the steps (callbacks, checkpoints): compare it with a run measured on
 this CPU (``fashion_vgg_bn``) before trusting it. Run it on an idle machine.
 """
@@ -80,6 +82,28 @@ def measure_one(name: str, batches: int) -> dict:
             "steps_timed": len(steps)}
 
 
+#: The hyperparameters that set a network's compute (the others switch augmentations on or off).
+SIZE_KEYS = ("width", "stages", "convs_per_stage")
+
+
+def network_of(result: dict) -> str:
+    """The network an experiment trains, as a key: architecture and size."""
+    return result["architecture"] + "".join(f" {k}={result['hparams'][k]}" for k in SIZE_KEYS if k in result["hparams"])
+
+
+def pool(results: dict) -> dict:
+    """Each experiment's ``estimated_seconds`` from the median epoch of every experiment that trains the same network."""
+    import statistics
+
+    by_network = {}
+    for r in results.values():
+        by_network.setdefault(network_of(r), []).append(r["seconds_per_epoch"])
+    return {n: {**r, "network": network_of(r),
+                "network_seconds_per_epoch": round(statistics.median(by_network[network_of(r)]), 1),
+                "estimated_seconds": round(statistics.median(by_network[network_of(r)]) * r["epochs"], 0)}
+            for n, r in results.items()}
+
+
 def measure_in_child(name: str, batches: int) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--batches", str(batches)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
@@ -115,8 +139,10 @@ def main(argv=None) -> dict:
             failed.append(name)
             continue
         r = results[name]
-        print(f"{r['seconds_per_step']:.3f} s per step, {r['seconds_per_epoch'] / 60:.1f} min per epoch, "
-              f"{r['estimated_seconds'] / 3600:.2f} h for {r['epochs']} epochs", flush=True)
+        print(f"{r['seconds_per_step']:.3f} s per step, {r['seconds_per_epoch'] / 60:.1f} min per epoch", flush=True)
+    results = pool(results)
+    for name, r in results.items():
+        print(f"{name}: {r['estimated_seconds'] / 3600:.2f} h for {r['epochs']} epochs ({r['network']})")
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from inference_speed import machine
 

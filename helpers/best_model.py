@@ -1,7 +1,7 @@
 """The best-model study (notebook 05): every experiment, its record, and the experiment log.
 
     python -m helpers.best_model list                 # the experiments and whether each is saved
-    python -m helpers.best_model train NAME [--retrain] [--mixed-precision]
+    python -m helpers.best_model train NAME [--retrain] [--mixed-precision] [--steps-per-execution 16]
     python -m helpers.best_model log                  # rewrite results/best_model/experiments.csv
     python -m helpers.best_model tta [NAME ...]       # save test-time-augmented validation outputs
 
@@ -228,33 +228,41 @@ TTA_DIR = RESULTS_DIR / "tta_outputs"
 TTA_DEPLOYABLE = 5
 
 
-def save_tta_outputs(name: str, views: int = TTA_DEPLOYABLE, data: dict | None = None):
-    """Predict the validation split under ``views`` shifted views with experiment ``name``'s saved model and keep
-    the averaged probabilities (``.npz``: ``val``, ``y_val``, ``views``); returns the path."""
+def save_tta_outputs(name: str, views: int = TTA_DEPLOYABLE, data: dict | None = None, split: str = "val"):
+    """Predict ``split`` under ``views`` shifted views with experiment ``name``'s saved model and keep the averaged
+    probabilities (``.npz``: ``<split>``, ``y_<split>``, ``views``); returns the path. The test split is for the
+    one candidate notebook 05 scores on test, once."""
     import numpy as np
 
     from . import tasks, training
 
+    if split not in ("val", "test"):
+        raise ValueError(f"split must be 'val' or 'test', not {split!r}")
     model, _ = training.load(name)
-    x_val, y_val = (data or tasks.get("fashion").load_splits())["val"]
-    _, averaged = tta_table(model, x_val, y_val, {views: TTA_VIEWS[views]})
+    x, y = (data or tasks.get("fashion").load_splits())[split]
+    _, averaged = tta_table(model, x, y, {views: TTA_VIEWS[views]})
     TTA_DIR.mkdir(parents=True, exist_ok=True)
-    path = TTA_DIR / f"{name}.npz"
-    np.savez_compressed(path, val=averaged[views].astype(np.float32), y_val=np.asarray(y_val),
+    path = _tta_path(name, split)
+    np.savez_compressed(path, **{split: averaged[views].astype(np.float32), f"y_{split}": np.asarray(y)},
                         views=np.asarray(TTA_VIEWS[views]))
     return path
 
 
-def tta_outputs(name: str):
-    """``(val_probabilities, y_val, views)`` of experiment ``name`` under test-time augmentation."""
+def _tta_path(name: str, split: str = "val"):
+    return TTA_DIR / (f"{name}.npz" if split == "val" else f"{name}_{split}.npz")
+
+
+def tta_outputs(name: str, split: str = "val"):
+    """``(probabilities, labels, views)`` of experiment ``name`` on ``split`` under test-time augmentation."""
     import numpy as np
 
-    path = TTA_DIR / f"{name}.npz"
+    path = _tta_path(name, split)
     if not path.is_file():
-        raise FileNotFoundError(f"no test-time-augmented outputs for {name} ({paths.display_path(path)}); "
-                                f"compute them with python -m helpers.best_model tta {name}")
+        raise FileNotFoundError(f"no test-time-augmented outputs for {name} on {split} ({paths.display_path(path)}); "
+                                f"compute them with python -m helpers.best_model tta {name}"
+                                + (f" --split {split}" if split != "val" else ""))
     with np.load(path) as z:
-        return z["val"].astype(np.float64), z["y_val"], [tuple(int(v) for v in row) for row in z["views"]]
+        return z[split].astype(np.float64), z[f"y_{split}"], [tuple(int(v) for v in row) for row in z["views"]]
 
 
 def tta_summary(names=None):
@@ -266,7 +274,7 @@ def tta_summary(names=None):
 
     rows = []
     for n in names or EXPERIMENTS:
-        if not (TTA_DIR / f"{n}.npz").is_file():
+        if not _tta_path(n).is_file():
             continue
         p_tta, y, views = tta_outputs(n)
         one = metrics.classification_metrics(y, selection_outputs(n)[0])["accuracy"]
@@ -287,19 +295,25 @@ def trained_on(record: dict) -> str:
 
 
 def cpu_training_seconds(name: str, cost_path=TRAINING_COST_JSON) -> tuple:
-    """``(seconds, how)``: what training ``name`` costs on a 2-core CPU. ``how`` is "measured" for a model
-    trained on a CPU (its record's time), "estimated" for one trained on a GPU (``benchmarks/training_cost.py``'s
-    estimate for its experiment), "members" for an ensemble (its members' costs added up); ``(None, None)``
-    when there is no figure."""
-    rec = weights_store.load_record(name)
+    """``(seconds, how)``: what training ``name`` costs on a 2-core CPU (:func:`cpu_training_cost` of its record)."""
+    return cpu_training_cost(weights_store.load_record(name), cost_path)
+
+
+def cpu_training_cost(rec: dict, cost_path=TRAINING_COST_JSON) -> tuple:
+    """``(seconds, how)`` for a saved model's record. ``how`` is "measured" for a model trained on a CPU (its
+    record's time), "estimated" for one trained on a GPU (``benchmarks/training_cost.py``'s estimate for its
+    experiment); an ensemble's is its members' added up (estimated if any member's is); ``(None, None)`` when
+    there is no figure."""
     if rec.get("architecture") == "ensemble":
         parts = [cpu_training_seconds(m["name"], cost_path) for m in rec["members"]]
-        return (None, None) if any(p[0] is None for p in parts) else (round(sum(p[0] for p in parts), 1), "members")
+        if any(p[0] is None for p in parts):
+            return None, None
+        return round(sum(p[0] for p in parts), 1), ("estimated" if any(p[1] == "estimated" for p in parts) else "measured")
     if trained_on(rec) == "CPU":
         return reporting.training_seconds(rec), "measured"
     costs = json.loads(cost_path.read_text())["results"] if cost_path.is_file() else {}
-    if name in costs:
-        return float(costs[name]["estimated_seconds"]), "estimated"
+    if rec.get("name") in costs:
+        return float(costs[rec["name"]]["estimated_seconds"]), "estimated"
     return None, None
 
 
@@ -468,7 +482,7 @@ def candidate_table(names, ensembles=None) -> "pd.DataFrame":
              "images_per_s": speeds.get(n, np.nan), "cpu_training_seconds": cost[n][0], "cpu_training": cost[n][1]}
             for n in names]
     for n in names:
-        if (TTA_DIR / f"{n}.npz").is_file():
+        if _tta_path(n).is_file():
             p, y, views = tta_outputs(n)
             rows.append({"name": f"{n} + TTA x{len(views)}", "kind": "test-time augmentation", "members": n,
                          "val_accuracy": metrics.classification_metrics(y, p)["accuracy"],
@@ -481,7 +495,7 @@ def candidate_table(names, ensembles=None) -> "pd.DataFrame":
                      "val_accuracy": e["val_accuracy"],
                      "images_per_s": 1 / sum(1 / speeds.get(m, np.nan) for m in members),
                      "cpu_training_seconds": (None if any(c[0] is None for c in parts) else sum(c[0] for c in parts)),
-                     "cpu_training": "members"})
+                     "cpu_training": "estimated" if any(c[1] == "estimated" for c in parts) else "measured"})
     return pd.DataFrame(rows).astype({"cpu_training_seconds": float})
 
 
@@ -552,20 +566,24 @@ def _main(argv=None) -> int:
     t.add_argument("name")
     t.add_argument("--retrain", action="store_true")
     t.add_argument("--mixed-precision", action="store_true")
+    t.add_argument("--steps-per-execution", type=int, default=None,
+                   help="batches per call of the compiled training step (16 on a GPU: same updates, less overhead)")
     sub.add_parser("log")
     tt = sub.add_parser("tta", help="save the test-time-augmented validation outputs of saved experiments")
     tt.add_argument("names", nargs="*", help="experiments (default: every saved own-network experiment)")
+    tt.add_argument("--split", choices=("val", "test"), default="val")
     args = ap.parse_args(argv)
     if args.command == "list":
         for e in EXPERIMENTS.values():
             print(f"{e.name:28s} {'saved' if weights_store.exists(e.name) else 'not trained':12s} {e.idea}")
     elif args.command == "train":
-        _, rec = train(args.name, retrain=args.retrain, mixed_precision=args.mixed_precision)
+        extra = {"steps_per_execution": args.steps_per_execution} if args.steps_per_execution else {}
+        _, rec = train(args.name, retrain=args.retrain, mixed_precision=args.mixed_precision, **extra)
         print(json.dumps({"name": args.name, "val": rec["metrics"]["val"], "seconds": reporting.training_seconds(rec)}))
     elif args.command == "tta":
         for name in args.names or [n for n, e in EXPERIMENTS.items()
                                    if e.architecture != "transfer" and weights_store.exists(n)]:
-            path = save_tta_outputs(get(name).name)
+            path = save_tta_outputs(get(name).name, split=args.split)
             print(f"{name}: {paths.display_path(path)}", flush=True)
     else:
         print(write_log().to_string(index=False))

@@ -119,7 +119,7 @@ def test_cpu_training_cost_is_measured_on_a_cpu_and_estimated_for_a_gpu_run(tmp_
     assert best_model.cpu_training_seconds("on_cpu", cost) == (500.0, "measured")
     assert best_model.cpu_training_seconds("on_gpu", cost) == (9000.0, "estimated")
     assert best_model.cpu_training_seconds("on_gpu_unmeasured", cost) == (None, None)
-    assert best_model.cpu_training_seconds("ens", cost) == (9500.0, "members")
+    assert best_model.cpu_training_seconds("ens", cost) == (9500.0, "estimated")  # a member was estimated
     assert best_model.trained_on(json.loads((tmp_path / "weights" / "on_gpu.json").read_text())) == "NVIDIA H100 80GB HBM3"
     assert best_model.trained_on({"versions": {"backend": "jax", "device": "cpu"}}) == "CPU"
 
@@ -136,6 +136,10 @@ def test_tta_outputs_and_summary(monkeypatch, tmp_path):
                         y_val=y, views=np.asarray(best_model.TTA_VIEWS[5]))
     p, y2, views = best_model.tta_outputs("a")
     assert views == list(best_model.TTA_VIEWS[5]) and (y2 == y).all() and p.dtype == np.float64
+    with pytest.raises(FileNotFoundError, match="--split test"):
+        best_model.tta_outputs("a", split="test")
+    with pytest.raises(ValueError, match="split"):
+        best_model.save_tta_outputs("a", split="train")
     table = best_model.tta_summary(["a", "b"])
     assert list(table.index) == ["a"] and table.loc["a", "val_accuracy_1_view"] == 0.75
     assert table.loc["a", "val_accuracy_tta"] == 1.0 and table.loc["a", "gain (points)"] == 25.0

@@ -117,19 +117,32 @@ def test_committed_report_is_up_to_date_and_quotes_the_records(monkeypatch, tmp_
 def study(final="fashion_own_cnn"):
     """A notebook-05 summary as best_model.export_summary writes it."""
     return {"final": final, "baseline": {"name": "fashion_own_cnn", "accuracy": 0.9455},
+            "choice": {"most_accurate": "ensemble of the 3 best", "most_accurate_val_accuracy": 0.9566,
+                       "most_accurate_images_per_s": 310.0, "most_accurate_cpu_training_seconds": 60000.0,
+                       "speed_target": 1000.0, "budget_seconds": 10800.0},
             "experiments": {"fashion_vgg_bn": {"direction": "own network", "val_accuracy": 0.9462},
+                            "fashion_tl_mobilenet_v2_deep": {"direction": "deeper transfer", "val_accuracy": 0.9304},
                             "fashion_own_cnn": {"direction": "earlier model", "val_accuracy": 0.9455}},
-            "tta": {"1": {"accuracy": 0.9462}, "5": {"accuracy": 0.9481}, "9": {"accuracy": 0.9477}},
-            "ensembles": {}, "temperature": 0.71, "ece_test": {"before": 0.0512, "after": 0.0081}}
+            "effects": {"twice the epochs (two seeds each)": 0.49, "lighter regularisation": 0.0,
+                        "left-right flips": -0.25, "twice the filters": 0.77},
+            "noise_points": 0.37,
+            "tta": {"fashion_vgg_bn": {"views": 5, "gain (points)": 0.27}, "fashion_vgg_bn_seed43": {"views": 5, "gain (points)": 0.11},
+                    "fashion_vgg_bn_long": {"views": 5, "gain (points)": 0.05}},
+            "ensembles": {"a + b": {"size": 2, "val_accuracy": 0.9561}, "a + b + c": {"size": 3, "val_accuracy": 0.9566}},
+            "most_accurate_test_accuracy": 0.9512,
+            "temperature": 0.71, "ece_test": {"before": 0.0512, "after": 0.0081}}
 
 
 def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
     s = summary(path=tmp_path / "summary.json")
     assert mr.report_data(RECORDS, s)["best_model"] is None      # before notebook 05: no paragraph
     data = mr.report_data(RECORDS, s, study())
-    assert data["best_model"]["tta_views"] == 5 and [e["name"] for e in data["best_model"]["experiments"]] == ["fashion_vgg_bn"]
+    bm = data["best_model"]
+    assert bm["tta_views"] == 5 and bm["tta_median"] == 0.11 and bm["ensemble_size"] == 3 and bm["deep_val"] == 0.9304
     text = " ".join(pdf_report.pdf_text(mr.build(tmp_path / "r.pdf", records=RECORDS, summary=s, study=study())).split())
-    assert "fashion_vgg_bn (own network) reached 94.62 %" in text and "94.81 %" in text and "from 5.12 % to 0.81 %" in text
+    assert "twice the training time gained 0.49 points" in text and "lighter regularisation gained no more than chance" in text
+    assert "mirrored pictures no more than chance" in text and "twice the filters 0.77 points" in text
+    assert "95.66 % on validation and 95.12 % on test" in text and "from 5.12 % to 0.81 %" in text
     other = mr.report_data(RECORDS, s, {**study(), "calibrated": "fashion_vgg_bn"})["best_model"]
     assert other["ece_before"] is None  # the deployed model is not the calibrated one: no calibration claim
     with pytest.raises(HelpersError, match="re-execute notebook 05"):

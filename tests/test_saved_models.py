@@ -17,6 +17,7 @@ RECORDS = sorted((REPO_ROOT / "weights").glob("*.json"))
 #: saved model name prefix -> the notebook whose last cells reproduce those models from images (the first
 #: matching prefix counts: notebook 05's deeper transfer model before notebook 03's)
 REPRODUCED_BY_NOTEBOOK = {"fashion_vgg_bn": "05_best_model.ipynb", "fashion_tl_mobilenet_v2_deep": "05_best_model.ipynb",
+                          "fashion_ensemble": "05_best_model.ipynb",
                           "fashion_tl_": "03_transfer_learning_benchmark.ipynb",
                           "flowers_": "08_flowers_transfer_learning.ipynb"}
 
@@ -53,3 +54,24 @@ def test_saved_model_reproduces_its_record(record, repo_dirs, capsys):
     assert evaluate.main([record.stem, "--check"]) == 0, capsys.readouterr().err
     out = json.loads(capsys.readouterr().out)
     assert out["check"] == "ok" and out["metrics"]["n"] == rec["metrics"]["test"]["n"]
+
+
+TTA_FILES = sorted((REPO_ROOT / "results" / "best_model" / "tta_outputs").glob("*.npz"))
+
+
+@pytest.mark.parametrize("path", TTA_FILES, ids=lambda p: p.stem)
+def test_saved_tta_outputs_come_from_the_saved_weights(path, repo_dirs):
+    """Notebook 05 loads each network's test-time-augmented outputs instead of recomputing them: the first images
+    are recomputed here from the saved weights and must match."""
+    import numpy as np
+
+    from helpers import best_model, tasks, training
+
+    n = 128
+    split = "test" if path.stem.endswith("_test") else "val"
+    name = path.stem.removesuffix("_test")
+    saved, y, views = best_model.tta_outputs(name, split)
+    x, y_split = tasks.get("fashion").load_splits()[split]
+    assert (y == y_split).all() and views == list(best_model.TTA_VIEWS[len(views)])
+    table, averaged = best_model.tta_table(training.load(name)[0], x[:n], y[:n], {len(views): views})
+    assert np.allclose(averaged[len(views)], saved[:n], atol=1e-5)

@@ -146,7 +146,9 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
         raise HelpersError(f"notebook 05's summary deploys {study['final']}, but the deployed model is {deployed}: "
                            "re-execute notebook 05")
     choice, effects, tta = study["choice"], study["effects"], study["tta"]
-    gains = sorted(v["gain (points)"] for v in tta.values())
+    import statistics
+
+    gains = [v["gain (points)"] for v in tta.values()]
     ens = max(study["ensembles"].values(), key=lambda e: e["val_accuracy"], default=None)
     deep = [e for e in study["experiments"].values() if e["direction"] == "deeper transfer"]
     return {"baseline_val": study["baseline"]["accuracy"], "noise": study["noise_points"],
@@ -154,7 +156,7 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
             "flips": effects["left-right flips"], "wider": effects["twice the filters"],
             "deep_val": deep[0]["val_accuracy"] if deep else None,
             "tta_views": next(iter(tta.values()))["views"] if tta else None,
-            "tta_median": gains[len(gains) // 2] if gains else None,
+            "tta_median": round(statistics.median(gains), 2) if gains else None,
             "ensemble_size": ens["size"] if ens else None, "ensemble_val": ens["val_accuracy"] if ens else None,
             "speed_target": choice["speed_target"], "budget_hours": choice["budget_seconds"] / 3600,
             "most_accurate": choice["most_accurate"], "most_val": choice["most_accurate_val_accuracy"],

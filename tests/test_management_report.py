@@ -140,7 +140,7 @@ def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
     bm = data["best_model"]
     assert bm["tta_views"] == 5 and bm["tta_median"] == 0.11 and bm["ensemble_size"] == 3 and bm["deep_val"] == 0.9304
     text = " ".join(pdf_report.pdf_text(mr.build(tmp_path / "r.pdf", records=RECORDS, summary=s, study=study())).split())
-    assert "twice the training time gained 0.49 points" in text and "lighter regularisation gained no more than chance" in text
+    assert "twice the training time gained 0.49 points; lighter" in text and "lighter regularisation gained no more than chance" in text
     assert "mirrored pictures no more than chance" in text and "twice the filters 0.77 points" in text
     assert "95.66 % on validation and 95.12 % on test" in text and "from 5.12 % to 0.81 %" in text
     other = mr.report_data(RECORDS, s, {**study(), "calibrated": "fashion_vgg_bn"})["best_model"]

@@ -49,6 +49,9 @@ RECIPE = dict(optimizer="adamw", learning_rate=2e-3, optimizer_config={"weight_d
 #: validation split can have its temperature and its ensemble partners chosen on that split directly.
 EPOCHS = 28
 
+#: Our own network's settings (``models.vgg_bn``); each experiment changes one thing against them.
+VGG_BN = dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5)
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -65,43 +68,41 @@ class Experiment:
 EXPERIMENTS = {e.name: e for e in [
     Experiment("fashion_vgg_bn", "own network",
                "a deeper VGG-style BatchNorm network (3 stages, global average pooling) with random erasing and the "
-               "modern recipe", "vgg_bn", dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3,
-                                                flip=False, erasing=0.5),
+               "modern recipe", "vgg_bn", dict(VGG_BN),
                dict(RECIPE, epochs=EPOCHS), refit=False),
     Experiment("fashion_vgg_bn_flip", "own network",
                "ablation: the same network and recipe with left-right flips (notebook 01: shoes all face one way)",
-               "vgg_bn", dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=True,
-                              erasing=0.5),
+               "vgg_bn", dict(VGG_BN, flip=True),
                dict(RECIPE, epochs=EPOCHS), refit=False),
     Experiment("fashion_vgg_bn_seed43", "own network",
                "the same network and recipe from another seed: how much of a difference between two runs is noise, "
                "and a second member for an ensemble", "vgg_bn",
-               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(VGG_BN),
                dict(RECIPE, epochs=EPOCHS, seed=43), refit=False),
     Experiment("fashion_vgg_bn_long", "own network",
                "the same network and recipe for twice the epochs (it under-fits its 28-epoch budget): the whole "
                "3-hour budget of the team's CPU", "vgg_bn",
-               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(VGG_BN),
                dict(RECIPE, epochs=2 * EPOCHS), refit=False),
     Experiment("fashion_vgg_bn_light", "own network",
                "the same network and budget with lighter regularisation (random erasing in a quarter of the images, "
                "dropout 0.2), the other cure for under-fitting", "vgg_bn",
-               dict(width=32, stages=3, convs_per_stage=2, dropout=0.2, shift=3, flip=False, erasing=0.25),
+               dict(VGG_BN, dropout=0.2, erasing=0.25),
                dict(RECIPE, epochs=EPOCHS), refit=False),
     Experiment("fashion_vgg_bn_wide", "own network",
                "twice the filters in every layer (four times the compute, beyond the CPU budget): what capacity "
                "would buy", "vgg_bn",
-               dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(VGG_BN, width=64),
                dict(RECIPE, epochs=EPOCHS), refit=False),
     Experiment("fashion_vgg_bn_long_seed43", "own network",
                "twice the epochs from another seed: is the gain of the longer budget larger than the noise between "
                "runs, and a second member for an ensemble", "vgg_bn",
-               dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(VGG_BN),
                dict(RECIPE, epochs=2 * EPOCHS, seed=43), refit=False),
     Experiment("fashion_vgg_bn_wide_long", "own network",
                "twice the filters and twice the epochs (eight times the compute of the 28-epoch network): the "
                "ceiling of this family when compute is no object", "vgg_bn",
-               dict(width=64, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=False, erasing=0.5),
+               dict(VGG_BN, width=64),
                dict(RECIPE, epochs=2 * EPOCHS), refit=False),
     Experiment("fashion_tl_mobilenet_v2_deep", "deeper transfer",
                "MobileNetV2 at 96x96 with its whole last inverted-residual block (block_16: expand, depthwise, "
@@ -376,8 +377,7 @@ def experiment_log(names=None):
                      "parameters": json.dumps(rec.get("hparams", {}), sort_keys=True),
                      "epochs": t.get("refit", {}).get("epochs", t.get("epochs_run")),
                      "trained_on": trained_on(rec), "training_seconds": reporting.training_seconds(rec),
-                     "cpu_training_seconds": cpu_training_seconds(name)[0],
-                     "cpu_training": cpu_training_seconds(name)[1],
+                     **dict(zip(("cpu_training_seconds", "cpu_training"), cpu_training_cost(rec))),
                      "val_accuracy": rec["metrics"]["val"]["accuracy"], "val_loss": rec["metrics"]["val"]["loss"],
                      "inference_images_per_s": speeds.get(name)})
     return pd.DataFrame(rows)

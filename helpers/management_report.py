@@ -154,6 +154,7 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
     return {"baseline_val": study["baseline"]["accuracy"], "noise": study["noise_points"],
             "longer": effects["twice the epochs (two seeds each)"], "lighter": effects["lighter regularisation"],
             "flips": effects["left-right flips"], "wider": effects["twice the filters"],
+            "wide_slowdown": study["wide_slowdown"],
             "deep_val": deep[0]["val_accuracy"] if deep else None,
             "tta_views": next(iter(tta.values()))["views"] if tta else None,
             "tta_median": round(statistics.median(gains), 2) if gains else None,

@@ -24,11 +24,56 @@ TEMPLATE = paths.REPO_ROOT / "reports" / "templates" / "flowers_transfer_learnin
 REPORT_PDF = paths.REPO_ROOT / "reports" / "flowers_transfer_learning.pdf"
 SPEED_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "flowers_speed.json"
 MAX_PAGES = 8
+GOAL = flowers.GOAL
+
+
+def _study(r: dict) -> bool:
+    """A run of the SGD study (the head alone on the photos), not of the depth study."""
+    return "tail" not in r and not r.get("mirror")
 
 
 def _runs(mode: str, runs: dict) -> list[dict]:
-    return [r for r in runs.values() if r["mode"] == mode and r["epochs"] == flowers.EPOCHS
+    return [r for r in runs.values() if r["mode"] == mode and r["epochs"] == flowers.EPOCHS and _study(r)
             and r.get("image_size", flowers.IMAGE_SIZE) == flowers.IMAGE_SIZE and r["batch_size"] == flowers.BATCH_SIZE]
+
+
+def depth_runs(runs: dict, record: dict) -> list[dict]:
+    """The depth study's runs (:func:`helpers.flowers.depth_study`) at the recommended model's side and settings,
+    in the order they were made (shallow to deep, then the chosen depth without mirror images)."""
+    t, size = record["training"], int(record["hparams"]["image_size"])
+    order = {tail: i for i, tail in enumerate(flowers.TAILS)}
+    chosen = [r for r in runs.values() if not _study(r) and r["mode"] == "accelerated"
+              and r.get("image_size") == size and r["epochs"] == flowers.DEEP_EPOCHS and r["batch_size"] == flowers.BATCH_SIZE
+              and r["learning_rate"] == t["learning_rate"]
+              and r["momentum"] == (t.get("optimizer_config") or {}).get("momentum", 0.0)]
+    return sorted(chosen, key=lambda r: (not r.get("mirror"), order[r.get("tail", "head")], r["seed"]))
+
+
+def deeper_data(runs: dict, record: dict, deep: dict | None = None) -> dict | None:
+    """The depth study's table and choice, and the deeper fine-tuned model's results (``None`` without them)."""
+    chosen = depth_runs(runs, record)
+    if not chosen:
+        return None
+    table = flowers.summary(chosen)
+    choice = flowers.deep_choice(chosen)
+    if deep is None and weights_store.exists(flowers.DEEP_TUNED):
+        deep = weights_store.load_record(flowers.DEEP_TUNED)
+    model = None
+    if deep:
+        model = {"val_accuracy": deep["metrics"]["val"]["accuracy"], "val_loss": deep["metrics"]["val"]["loss"],
+                 "test_accuracy": deep["metrics"]["test"]["accuracy"], "test_macro_f1": deep["metrics"]["test"]["macro_f1"],
+                 "trainable": deep["trainable_params"], "tail": deep["hparams"].get("unfrozen_from", "Conv_1"),
+                 "epochs": deep["training"]["refit"]["epochs"], "refit_size": deep["training"]["refit"]["train_size"],
+                 **flowers.fine_tuning_verdict(record, deep)}
+    no_mirror = table[(table["tail"] == choice["tail"]) & ~table["mirror"]]
+    with_mirror = table[(table["tail"] == choice["tail"]) & table["mirror"]]
+    return {"epochs": flowers.DEEP_EPOCHS, "seeds": int(table["seeds"].max()),
+            "table": _table(table.fillna(0.0), ["tail", "mirror", "seeds", "val_loss_mean", "val_loss_std",
+                                                "val_accuracy_mean", "val_accuracy_std", "best_epoch_median",
+                                                "seconds_per_epoch"]),
+            "choice": choice, "model": model,
+            "mirror_gain": (round(float(with_mirror["val_accuracy_mean"].iloc[0] - no_mirror["val_accuracy_mean"].iloc[0]), 4)
+                            if len(no_mirror) and len(with_mirror) else None)}
 
 
 def _table(df, columns) -> list[dict]:
@@ -74,6 +119,9 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
         tuned = {"val_accuracy": fine_tuned["metrics"]["val"]["accuracy"], "val_loss": fine_tuned["metrics"]["val"]["loss"],
                  "test_accuracy": fine_tuned["metrics"]["test"]["accuracy"], "trainable": fine_tuned["trainable_params"],
                  **flowers.fine_tuning_verdict(record, fine_tuned)}
+    deeper = deeper_data(runs, record)
+    best_test = max([test["accuracy"], *([tuned["test_accuracy"]] if tuned else []),
+                     *([deeper["model"]["test_accuracy"]] if deeper and deeper["model"] else [])])
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
     return {
@@ -101,7 +149,8 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
                   "sizes": _table(flowers.summary(size_runs), ["image_size", "seeds", "val_loss_mean", "val_accuracy_mean",
                                                                "best_epoch_median"]) if size_runs else []},
         "fine_tuned": tuned, "clear_gain": flowers.CLEAR_GAIN, "conclusions": conclusions(s_acc, s_std, rec),
-        "target_met": bool(test["accuracy"] > 0.90),
+        "target_met": bool(test["accuracy"] > 0.90), "deeper": deeper,
+        "any_target_met": bool(best_test > 0.90), "goal": GOAL, "goal_met": bool(best_test >= GOAL),
     }
 
 
@@ -165,6 +214,21 @@ def draw_figures(runs: dict, folder: Path) -> list[Path]:
         ax.errorbar(rows[key].astype(str), rows["val_loss_mean"], yerr=rows["val_loss_std"].fillna(0), fmt="o", capsize=4)
         ax.set_xlabel(label); ax.set_ylabel("best validation loss")
     save(fig, "accelerated_seeds.png")
+
+    record = weights_store.load_record(flowers.RECOMMENDED) if weights_store.exists(flowers.RECOMMENDED) else None
+    chosen = depth_runs(runs, record) if record else []
+    if chosen:
+        s = flowers.summary(chosen)
+        fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
+        for ax, key, label in [(axes[0], "val_loss", "best validation loss"), (axes[1], "val_accuracy", "validation accuracy")]:
+            for mirror, marker in ((True, "o"), (False, "s")):
+                rows = s[s["mirror"] == mirror]
+                if len(rows):
+                    ax.errorbar(rows["tail"], rows[f"{key}_mean"], yerr=rows[f"{key}_std"].fillna(0), fmt=marker,
+                                capsize=4, label="with mirror images" if mirror else "without")
+            ax.set_xlabel("first trained layer"); ax.set_ylabel(label); ax.tick_params(axis="x", labelsize=7)
+        axes[1].legend(fontsize=7)
+        save(fig, "depth_study.png")
     return out
 
 
@@ -172,7 +236,8 @@ def build(out: Path = REPORT_PDF, runs: dict | None = None, record: dict | None 
     runs = runs if runs is not None else flowers.load_runs()
     record = record if record is not None else weights_store.load_record(flowers.RECOMMENDED)
     data = report_data(runs, record, speed)
-    records = [record] + ([weights_store.load_record(flowers.FINE_TUNED)] if data["fine_tuned"] else [])
+    records = ([record] + ([weights_store.load_record(flowers.FINE_TUNED)] if data["fine_tuned"] else [])
+               + ([weights_store.load_record(flowers.DEEP_TUNED)] if data["deeper"] and data["deeper"]["model"] else []))
     with tempfile.TemporaryDirectory() as tmp:
         figures = draw_figures(runs, Path(tmp))
         pdf_report.build(TEMPLATE, data, out, pdf_report.newest_date(records), assets=figures)

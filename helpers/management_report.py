@@ -196,11 +196,15 @@ def _flowers(records: dict) -> dict | None:
         return None
     runs = [r for r in flowers.load_runs().values() if r["mode"] == "accelerated"]
     recommendation = flowers.recommend(runs)
-    tuned = records.get(flowers.FINE_TUNED)
+    tuned, deep = records.get(flowers.FINE_TUNED), records.get(flowers.DEEP_TUNED)
     speed = json.loads(SPEED_JSON.read_text()) if SPEED_JSON.is_file() else None
+    tests = [r["metrics"]["test"]["accuracy"] for r in (rec, tuned, deep) if r]
     return {"test": rec["metrics"]["test"]["accuracy"], "image_size": rec["hparams"]["image_size"],
             "learning_rate": recommendation["learning_rate"], "momentum": recommendation["momentum"],
             "epochs": recommendation["epochs"], "fine_tuned_test": tuned["metrics"]["test"]["accuracy"] if tuned else None,
+            "deep_test": deep["metrics"]["test"]["accuracy"] if deep else None,
+            "deep_from": deep["hparams"].get("unfrozen_from", "Conv_1") if deep else None,
+            "best_test": max(tests), "target": flowers.TARGET,
             "speed_up": speed["speed_up_per_epoch"] if speed else None}
 
 

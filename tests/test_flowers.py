@@ -137,6 +137,51 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     assert again.read_bytes() == pdf.read_bytes()
 
 
+def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeypatch):
+    """Deeper tails on cached activations of mirrored photos: chosen on validation, then trained, saved, checked."""
+    _, data = tiny_flowers
+    monkeypatch.setattr(flowers, "DEEP_EPOCHS", 2)
+    twice = flowers.mirrored(data)
+    assert len(twice["train"][1]) == 2 * len(data["train"][1]) and twice["val"] is data["val"]
+    assert (twice["train"][0][len(data["train"][1]):] == data["train"][0][:, :, ::-1]).all()
+    with pytest.raises(ValueError, match="tail must be one of"):
+        flowers.head_hparams(SIZE, "block_2_expand")
+    with pytest.raises(ValueError, match="accelerated"):
+        flowers.run("standard", 0.01, tail="Conv_1", data=data, backbone_weights=None, epochs=1)
+    rec = {"learning_rate": 0.01, "momentum": 0.0}
+    tails = ("head", "Conv_1", "block_16_expand")
+    runs = flowers.depth_study(rec, tails=tails, seeds=(1, 2), data=data, batch_size=8, backbone_weights=None)
+    assert len(runs) == 3 * 2 + 2 and all(r["train_size"] == len(twice["train"][1]) for r in runs[:6])
+    choice = flowers.deep_choice(runs)
+    assert [(r.get("tail", "head"), r.get("mirror", False)) for r in runs[6:]] == [(choice["tail"], False)] * 2
+    table = flowers.summary(runs)
+    assert list(table["tail"][:3]) == list(tails) and (table["seeds"] == 2).all()
+    best = table[table["mirror"]].sort_values("val_loss_mean").iloc[0]
+    assert choice["tail"] == best["tail"] and choice["epochs"] == int(best["best_epoch_median"])
+    # the same tail without the seeds' study: a deeper model, saved, and reproduced from its file
+    choice = {**choice, "tail": "block_16_expand", "epochs": 2}
+    model, record = flowers.fine_tune_deeper(retrain=True, data=data, backbone_weights=None, choice=choice)
+    assert record["hparams"]["unfrozen_from"] == "block_16_expand" and not record["hparams"]["unfrozen"]
+    assert record["training"]["train_size"] == len(twice["train"][1])
+    assert record["training"]["refit"]["train_size"] == len(twice["train"][1]) + len(data["val"][1])
+    assert "block_16_expand" in record["notes"]["unfrozen_layers"] and "Conv_1" in record["notes"]["unfrozen_layers"]
+    capsys.readouterr()
+    assert evaluate.main([flowers.DEEP_TUNED, "--check"]) == 0
+
+    # the report's section: the study's table in order, the choice, the model and what mirror images add
+    from helpers import flowers_report
+
+    monkeypatch.setattr(flowers, "BATCH_SIZE", 8)
+    part = flowers_report.deeper_data(flowers.load_runs(), record, deep=record)
+    assert [(r["tail"], r["mirror"]) for r in part["table"]] == [*((t, True) for t in tails),
+                                                                 (flowers.deep_choice(runs)["tail"], False)]
+    assert part["model"]["tail"] == "block_16_expand" and part["model"]["test_accuracy"] == record["metrics"]["test"]["accuracy"]
+    rows = {(r["tail"], r["mirror"]): r for r in part["table"]}
+    tail = flowers.deep_choice(runs)["tail"]
+    assert part["mirror_gain"] == pytest.approx(rows[tail, True]["val_accuracy_mean"] - rows[tail, False]["val_accuracy_mean"],
+                                                abs=1e-4)
+
+
 def test_download_verifies_the_checksum_and_extracts(tmp_path, monkeypatch, loopback_server):
     src = make_flowers(tmp_path / "src" / "flower_photos", per_class=1)
     site = tmp_path / "site"

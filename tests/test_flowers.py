@@ -144,18 +144,21 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     twice = flowers.mirrored(data)
     assert len(twice["train"][1]) == 2 * len(data["train"][1]) and twice["val"] is data["val"]
     assert (twice["train"][0][len(data["train"][1]):] == data["train"][0][:, :, ::-1]).all()
+    assert flowers.head_hparams(SIZE, "Conv_1")["unfrozen"] and flowers.tail_cut("Conv_1") == ("block_16_project_BN",)
+    assert flowers.head_hparams(SIZE, "block_13_expand")["unfrozen_from"] == "block_13_expand"
+    assert flowers.tail_cut("block_13_expand") == ("block_12_add",) and flowers.tail_cut("head") is None
     with pytest.raises(ValueError, match="tail must be one of"):
         flowers.head_hparams(SIZE, "block_2_expand")
     with pytest.raises(ValueError, match="accelerated"):
         flowers.run("standard", 0.01, tail="Conv_1", data=data, backbone_weights=None, epochs=1)
     rec = {"learning_rate": 0.01, "momentum": 0.0}
-    tails = ("head", "Conv_1", "block_16_expand")
+    tails = ("head", "block_16_expand")
     runs = flowers.depth_study(rec, tails=tails, seeds=(1, 2), data=data, batch_size=8, backbone_weights=None)
-    assert len(runs) == 3 * 2 + 2 and all(r["train_size"] == len(twice["train"][1]) for r in runs[:6])
+    assert len(runs) == 2 * 2 + 2 and all(r["train_size"] == len(twice["train"][1]) for r in runs[:4])
     choice = flowers.deep_choice(runs)
-    assert [(r.get("tail", "head"), r.get("mirror", False)) for r in runs[6:]] == [(choice["tail"], False)] * 2
+    assert [(r.get("tail", "head"), r.get("mirror", False)) for r in runs[4:]] == [(choice["tail"], False)] * 2
     table = flowers.summary(runs)
-    assert list(table["tail"][:3]) == list(tails) and (table["seeds"] == 2).all()
+    assert list(table["tail"][:2]) == list(tails) and (table["seeds"] == 2).all()
     best = table[table["mirror"]].sort_values("val_loss_mean").iloc[0]
     assert choice["tail"] == best["tail"] and choice["epochs"] == int(best["best_epoch_median"])
     # the same tail without the seeds' study: a deeper model, saved, and reproduced from its file

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cli, flowers, image_folder, paths, pdf_report, weights_store
+from . import cli, flowers, image_folder, paths, pdf_report, plots, weights_store
 from .errors import HelpersError
 
 TEMPLATE = paths.REPO_ROOT / "reports" / "templates" / "flowers_transfer_learning.typ"
@@ -218,16 +218,8 @@ def draw_figures(runs: dict, folder: Path) -> list[Path]:
     record = weights_store.load_record(flowers.RECOMMENDED) if weights_store.exists(flowers.RECOMMENDED) else None
     chosen = depth_runs(runs, record) if record else []
     if chosen:
-        s = flowers.summary(chosen)
         fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
-        for ax, key, label in [(axes[0], "val_loss", "best validation loss"), (axes[1], "val_accuracy", "validation accuracy")]:
-            for mirror, marker in ((True, "o"), (False, "s")):
-                rows = s[s["mirror"] == mirror]
-                if len(rows):
-                    ax.errorbar(rows["tail"], rows[f"{key}_mean"], yerr=rows[f"{key}_std"].fillna(0), fmt=marker,
-                                capsize=4, label="with mirror images" if mirror else "without")
-            ax.set_xlabel("first trained layer"); ax.set_ylabel(label); ax.tick_params(axis="x", labelsize=7)
-        axes[1].legend(fontsize=7)
+        plots.depth_study(flowers.summary(chosen), axes)
         save(fig, "depth_study.png")
     return out
 

@@ -1,4 +1,5 @@
-"""Plots the notebooks share: learning curves (from saved histories), confusion matrices, image grids."""
+"""Plots the notebooks share: learning curves (from saved histories), confusion matrices, image grids, and the
+flower study's depth comparison (shared with its PDF report)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,24 @@ def image_grid(images, titles=None, ncols=10, size=1.2, cmap="gray", suptitle=No
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def depth_study(table, axes=None):
+    """The flower study's depth comparison: best validation loss and validation accuracy per first trained layer,
+    mean ± one standard deviation over seeds, with and without mirror images. ``table``: ``flowers.summary`` of the
+    depth study's runs (columns ``tail``, ``mirror``, ``val_loss_mean/std``, ``val_accuracy_mean/std``).
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    for ax, key, label in [(axes[0], "val_loss", "best validation loss"), (axes[1], "val_accuracy", "validation accuracy")]:
+        for mirror, marker in ((True, "o"), (False, "s")):
+            rows = table[table["mirror"] == mirror]
+            if len(rows):
+                ax.errorbar(rows["tail"], rows[f"{key}_mean"], yerr=rows[f"{key}_std"].fillna(0), fmt=marker, capsize=4,
+                            label="with mirror images" if mirror else "without")
+        ax.set_xlabel("first trained layer"); ax.set_ylabel(f"{label} (mean ± sd over seeds)")
+        ax.tick_params(axis="x", labelsize=8)
+    axes[1].legend(fontsize=8)
+    return axes[0].figure

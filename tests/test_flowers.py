@@ -159,6 +159,10 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     assert [(r.get("tail", "head"), r.get("mirror", False)) for r in runs[4:]] == [(choice["tail"], False)] * 2
     table = flowers.summary(runs)
     assert list(table["tail"][:2]) == list(tails) and (table["seeds"] == 2).all()
+    from helpers import plots
+
+    fig = plots.depth_study(table)
+    assert [len(ax.containers) for ax in fig.axes] == [2, 2]        # with and without mirror images, each plot
     best = table[table["mirror"]].sort_values("val_loss_mean").iloc[0]
     assert choice["tail"] == best["tail"] and choice["epochs"] == int(best["best_epoch_median"])
     # the same tail without the seeds' study: a deeper model, saved, and reproduced from its file

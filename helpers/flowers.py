@@ -101,9 +101,6 @@ CLEAR_GAIN = 0.01
 TAILS = ("head", "Conv_1", "block_16_expand", "block_13_expand")
 #: The deeper tails train more weights on the same 2,311 photos: they are given more epochs than the head's study.
 DEEP_EPOCHS = 20
-#: Mirror images double the training set at the cost of one more backbone pass (a flower seen in a mirror is the
-#: same flower, and cached activations cannot be augmented at random each epoch).
-MIRROR = True
 DEEP_TUNED = "flowers_mobilenet_v2_deep"
 #: The brief asks for more than 90 % test accuracy; the team's goal for the study's best model is 93 %.
 TARGET, GOAL = 0.90, 0.93
@@ -307,7 +304,8 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = SEED
     (``nesterov=False``); ``seed`` (int) the head's initial weights and the batch order, identical in both
     modes; ``epochs`` (int) a fixed number of epochs (no early stopping, so whole curves are compared);
     ``tail`` (str, one of :data:`TAILS`, accelerated only) the first backbone layer that trains; ``mirror``
-    (bool) adds the training photos' mirror images (:func:`mirrored`).
+    (bool) adds the training photos' mirror images (:func:`mirrored`: a flower seen in a mirror is the same flower,
+    and cached activations cannot be augmented at random each epoch, so this is their augmentation).
     Returns ``{"mode", "learning_rate", "momentum", "seed", "tail", "mirror", "history", "best_epoch",
     "val_report"}``: ``history`` has per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and
     ``epoch_seconds``; ``val_report`` scores the best validation-loss epoch (precision and recall per class).
@@ -554,8 +552,8 @@ def depth_study(rec: dict | None = None, tails=TAILS, seeds=SEEDS, retrain: bool
                 image_size: int | None = None, epochs: int | None = None, backbone_weights="imagenet", **kw) -> list[dict]:
     """Beyond the brief: how deep to fine-tune. Every tail of ``tails`` (see :data:`TAILS`) trained on cached
     activations, with the recommended SGD settings (``rec``, default :func:`recommend`), on mirrored training
-    photos, once per seed of ``seeds``; then the deepest-but-best tail (:func:`deep_choice`) again without
-    mirror images, to measure what they add. ``image_size`` (int): the final model's side (default: the
+    photos, once per seed of ``seeds``; then the best tail (:func:`deep_choice`) again without mirror images, to
+    measure what they add. ``image_size`` (int): the final model's side (default: the
     recommended model's); ``epochs`` (int, default :data:`DEEP_EPOCHS`). Returns the runs (:func:`run`)."""
     from . import weights_store
 
@@ -563,23 +561,20 @@ def depth_study(rec: dict | None = None, tails=TAILS, seeds=SEEDS, retrain: bool
     size = int(image_size or (data["train"][0].shape[1] if data is not None
                               else weights_store.load_record(RECOMMENDED)["hparams"]["image_size"]))
     epochs = int(epochs or DEEP_EPOCHS)
-    args = dict(seed=None, epochs=epochs, data=data, image_size=size, retrain=retrain,
-                backbone_weights=backbone_weights, **kw)
-
     def one(tail, mirror, seed):
-        return run("accelerated", rec["learning_rate"], rec["momentum"], **{**args, "seed": seed}, tail=tail,
-                   mirror=mirror)
+        return run("accelerated", rec["learning_rate"], rec["momentum"], seed=seed, epochs=epochs, data=data,
+                   image_size=size, retrain=retrain, backbone_weights=backbone_weights, tail=tail, mirror=mirror, **kw)
 
-    out = [one(t, MIRROR, seed) for t in tails for seed in seeds]
+    out = [one(t, True, seed) for t in tails for seed in seeds]
     best = deep_choice(out)["tail"]
-    return out + [one(best, not MIRROR, seed) for seed in seeds]
+    return out + [one(best, False, seed) for seed in seeds]
 
 
 def deep_choice(runs: list[dict]) -> dict:
     """The tail, and its epochs, for the deeper fine-tuned model, from the depth study's validation results: the
     mirrored runs' tail with the lowest mean best validation loss over seeds; epochs the median best epoch.
     Returns ``{"tail", "epochs", "val_loss_mean", "val_accuracy_mean", "seeds", "learning_rate", "momentum"}``."""
-    mirrored_runs = [r for r in runs if r.get("mirror") == MIRROR or (not MIRROR and "mirror" not in r)]
+    mirrored_runs = [r for r in runs if r.get("mirror")]
     if not mirrored_runs:
         raise HelpersError("no depth-study runs to choose from: python -m helpers.flowers deeper")
     table = summary(mirrored_runs)
@@ -609,12 +604,12 @@ def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_w
     return transfer.train_or_load_step(
         DEEP_TUNED, backbone=BACKBONE, image_size=size, head_units=(), dropout=0.0, unfrozen=hp["unfrozen"],
         unfrozen_from=hp.get("unfrozen_from"), backbone_weights=backbone_weights, task=NAME, retrain=True,
-        progress=False, data=mirrored(data) if MIRROR else data, input_shape=(size, size, 3), epochs=choice["epochs"],
+        progress=False, data=mirrored(data), input_shape=(size, size, 3), epochs=choice["epochs"],
         patience=None, learning_rate=choice["learning_rate"], optimizer="sgd",
         optimizer_config={"momentum": choice["momentum"], "nesterov": False}, batch_size=BATCH_SIZE,
         monitor="val_loss", refit_on_train_and_val=True, seed=SEED,
-        notes={"mirror": "training photos and their mirror images (the refit adds the validation photos as they are)"
-               if MIRROR else "no mirror images", "depth_choice": choice})
+        notes={"mirror": "training photos and their mirror images (the refit adds the validation photos as they are)",
+               "depth_choice": choice})
 
 
 TASKS = {f"task_{i}": f for i, f in enumerate([task_1, task_2, task_3, task_4, task_5, task_6, task_7, task_8, task_9,

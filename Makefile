@@ -20,17 +20,17 @@ setup: $(BIN)/.installed
 
 run: setup
 	$(BIN)/python -m helpers.run_notebooks
-	$(BIN)/python -m helpers.flowers_report
-	$(BIN)/python -m helpers.management_report
+	$(BIN)/python -m helpers.report flowers
+	$(BIN)/python -m helpers.report management
 
 test: setup
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 reports: setup
-	$(BIN)/python -m helpers.flowers_report
+	$(BIN)/python -m helpers.report flowers
 
 report: setup
-	$(BIN)/python -m helpers.management_report
+	$(BIN)/python -m helpers.report management
 
 unit: setup
 	$(BIN)/python -m pytest tests

@@ -25,13 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers.repro import quiet_tensorflow  # noqa: E402
+from helpers.core.repro import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from helpers import flowers, transfer, weights_store  # noqa: E402
+from helpers.studies import flowers
+from helpers.models import transfer
+from helpers import weights_store  # noqa: E402
 
 TARGET_SPEED_UP = 20
 AGREEMENT = 1e-3

@@ -42,13 +42,15 @@ def _rss_mb() -> float:
 
 def measure_one(name: str, n_large: int, n_single: int) -> dict:
     """Measure one saved model in this process (the child's job)."""
-    from helpers.repro import quiet_tensorflow
+    from helpers.core.repro import quiet_tensorflow
 
     quiet_tensorflow()
     before = _rss_mb()
-    from helpers import tasks, training, weights_store
+    from helpers.inputs import tasks
+    from helpers.training import trainer
+    from helpers.models import weights_store
 
-    model, record = training.load(name)
+    model, record = trainer.load(name)
     x = tasks.get(record["task"]).splits(record.get("input_shape"))["test"][0]
     reps = -(-n_large // len(x))
     big = x if len(x) >= n_large else __import__("numpy").concatenate([x] * reps)
@@ -110,7 +112,7 @@ def main(argv=None) -> dict:
     if args.child:
         print(json.dumps(measure_one(args.child, args.n_large, args.n_single)), flush=True)
         return {}
-    from helpers import weights_store
+    from helpers.models import weights_store
 
     names = args.models or [n for t in TASKS for n in weights_store.list_names(t)]
     out = Path(args.out)

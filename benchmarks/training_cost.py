@@ -39,13 +39,15 @@ OUT = ROOT / "benchmarks" / "results" / "training_cost.json"
 
 def measure_one(name: str, batches: int) -> dict:
     """Time one experiment's training step and validation pass in this process (the child's job)."""
-    from helpers.repro import quiet_tensorflow
+    from helpers.core.repro import quiet_tensorflow
 
     quiet_tensorflow()
     import keras
     import numpy as np
 
-    from helpers import best_model, tasks, training
+    from helpers.studies import best_model
+    from helpers.inputs import tasks
+    from helpers.training import trainer
 
     e = best_model.get(name)
     if e.architecture == "transfer":
@@ -54,8 +56,8 @@ def measure_one(name: str, batches: int) -> dict:
     task = tasks.get("fashion")
     data = task.load_splits()
     (x_train, y_train), (x_val, _) = data["train"], data["val"]
-    model = training.build_model("fashion", e.architecture, dict(e.hparams))
-    loss = training.smoothed_sparse_crossentropy(t["label_smoothing"], task.n_outputs) if t.get("label_smoothing") \
+    model = trainer.build_model("fashion", e.architecture, dict(e.hparams))
+    loss = trainer.smoothed_sparse_crossentropy(t["label_smoothing"], task.n_outputs) if t.get("label_smoothing") \
         else "sparse_categorical_crossentropy"
     opt = keras.optimizers.get({"class_name": t["optimizer"],
                                 "config": {"learning_rate": t["learning_rate"], **t.get("optimizer_config", {})}})
@@ -123,7 +125,7 @@ def main(argv=None) -> dict:
     if args.child:
         print(json.dumps(measure_one(args.child, args.batches)), flush=True)
         return {}
-    from helpers import best_model
+    from helpers.studies import best_model
 
     names = args.names or [n for n, e in best_model.EXPERIMENTS.items() if e.architecture != "transfer"]
     out = Path(args.out)

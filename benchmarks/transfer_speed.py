@@ -7,7 +7,7 @@
 (step 3) are computed once, and each epoch runs only the head (and the unfrozen tail).
 
 Both ways start from the same seed, hence the same initial weights, see the same batches (the
-project's steady input pipeline, ``training.array_dataset``, shuffled from the same seed) and compile
+project's steady input pipeline, ``trainer.array_dataset``, shuffled from the same seed) and compile
 the same way (the project's ``steps_per_execution`` for cached training, which leaves the updates
 unchanged): the only difference is the cache. Per-epoch
 time is the mean wall-clock time of epochs 2..N (epoch 1 includes graph tracing). The process's CPU
@@ -30,14 +30,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers.repro import quiet_tensorflow  # noqa: E402
+from helpers.core.repro import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from helpers import metrics, tasks, training, transfer, weights_store  # noqa: E402
-from helpers.repro import set_seeds  # noqa: E402
+from helpers.evaluation import metrics
+from helpers.inputs import tasks
+from helpers.training import trainer
+from helpers.models import transfer
+from helpers import weights_store  # noqa: E402
+from helpers.core.repro import set_seeds  # noqa: E402
 
 TARGETS = {"frozen": 50, "dense_head": 50, "fine_tuned": 10}  # minimum speed-up per epoch
 
@@ -56,10 +60,10 @@ def timed_fit(model, train, val, *, epochs, batch_size, learning_rate, loss, ste
             logs["epoch_seconds"] = time.perf_counter() - self._t
             logs["epoch_cpu_seconds"] = time.process_time() - self._c
 
-    steps_per_execution = training.effective_settings("steady", steps_per_execution)[1]
+    steps_per_execution = trainer.effective_settings("steady", steps_per_execution)[1]
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
-    h = model.fit(**training.fit_data(train, val, batch_size, "steady", seed), epochs=epochs, verbose=0,
+    h = model.fit(**trainer.fit_data(train, val, batch_size, "steady", seed), epochs=epochs, verbose=0,
                   callbacks=[Timer()])
     return h.history
 
@@ -85,12 +89,12 @@ def run(backbone, image_size, n_train, n_val, epochs, batch_size, steps_per_exec
                    loss="sparse_categorical_crossentropy", steps_per_execution=steps_per_execution, seed=seed)
         # naive: the full model on images, every epoch
         set_seeds(seed)
-        model = training.build_model("fashion", "transfer", hp)
+        model = trainer.build_model("fashion", "transfer", hp)
         h_naive = timed_fit(model, sub["train"], sub["val"], **fit)
-        acc_naive = metrics.classification_metrics(sub["val"][1], training.predict_proba(model, sub["val"][0]))
+        acc_naive = metrics.classification_metrics(sub["val"][1], trainer.predict_proba(model, sub["val"][0]))
         # accelerated: features once, then only the head (and tail)
         set_seeds(seed)
-        model = training.build_model("fashion", "transfer", hp)
+        model = trainer.build_model("fashion", "transfer", hp)
         t = time.perf_counter()
         feats = {s: transfer.feature_extractor(model, backbone, True).predict(xy[0], batch_size=256, verbose=0)
                  for s, xy in sub.items()}
@@ -101,7 +105,7 @@ def run(backbone, image_size, n_train, n_val, epochs, batch_size, steps_per_exec
         else:
             trained, inputs = model.get_layer("head"), {s: f[0] for s, f in feats.items()}
         h_fast = timed_fit(trained, (inputs["train"], sub["train"][1]), (inputs["val"], sub["val"][1]), **fit)
-        acc_fast = metrics.classification_metrics(sub["val"][1], training.predict_proba(trained, inputs["val"]))
+        acc_fast = metrics.classification_metrics(sub["val"][1], trainer.predict_proba(trained, inputs["val"]))
         naive_s, fast_s = per_epoch(h_naive), per_epoch(h_fast)
         cpu_ratio = per_epoch(h_naive, "epoch_cpu_seconds") / per_epoch(h_fast, "epoch_cpu_seconds")
         results[step] = {"title": cfg["title"],

@@ -13,15 +13,18 @@ import argparse
 import json
 import sys
 
-from . import cli, metrics, tasks, weights_store
-from .errors import HelpersError
+from helpers.core import cli
+from helpers.evaluation import metrics
+from helpers.inputs import tasks
+from helpers.models import weights_store
+from helpers.core.errors import HelpersError
 
 CHECKED = ("accuracy", "loss", "macro_f1")
 
 
 def evaluate_saved(name: str, split: str = "test") -> dict:
     """``{"name", "task", "split", "metrics", "recorded"}`` for a saved model."""
-    from .training import load, predict_proba
+    from helpers.training.trainer import load, predict_proba
 
     model, record = load(name)
     data = tasks.get(record["task"]).splits(record.get("input_shape"))
@@ -32,7 +35,7 @@ def evaluate_saved(name: str, split: str = "test") -> dict:
               "metrics": metrics.classification_metrics(y, predict_proba(model, x)),
               "recorded": record.get("metrics", {}).get(split)}
     if "members" in record:  # an ensemble: its members must still be the models it was made of
-        from .ensemble import check_members
+        from helpers.training.ensemble import check_members
 
         result["member_problems"] = check_members(record)
     return result

@@ -12,9 +12,9 @@ import argparse
 import sys
 import time
 
-from . import cli
-from .errors import HelpersError
-from .paths import REPO_ROOT
+from helpers.core import cli
+from helpers.core.errors import HelpersError
+from helpers.core.paths import REPO_ROOT
 
 
 def notebooks(selected=()):
@@ -49,8 +49,8 @@ def _main(argv=None) -> int:
     ap.add_argument("notebooks", nargs="*", help="file names or stems (default: all, in order)")
     ap.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
     args = ap.parse_args(argv)
-    from .fashion_mnist import find_fashion_mnist
-    from .paths import display_path
+    from helpers.inputs.fashion_mnist import find_fashion_mnist
+    from helpers.core.paths import display_path
 
     print(f"Fashion-MNIST: {display_path(find_fashion_mnist())}", flush=True)
     for nb in notebooks(args.notebooks):

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers.repro import quiet_tensorflow  # noqa: E402
+from helpers.core.repro import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 
@@ -24,7 +24,7 @@ quiet_tensorflow()
 def isolated_dirs(tmp_path, monkeypatch):
     """Point data/, weights/ and shared/ at empty temporary folders; no Fashion-MNIST splits cached
     in memory from another test (a tiny synthetic set must not leak into the next one)."""
-    from helpers import tasks
+    from helpers.inputs import tasks
 
     for var, sub in (("HELPERS_DATA_DIR", "data"), ("HELPERS_WEIGHTS_DIR", "weights"),
                      ("HELPERS_SHARED_DIR", "shared")):
@@ -50,7 +50,7 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
 @pytest.fixture
 def tiny_fashion(tmp_path, monkeypatch):
     """A tiny Fashion-MNIST in the official file layout; the loader's md5 table is patched to it."""
-    from helpers import fashion_mnist
+    from helpers.inputs import fashion_mnist
 
     rng = np.random.default_rng(0)
     folder = tmp_path / "tiny-fashion"
@@ -70,7 +70,7 @@ def tiny_fashion(tmp_path, monkeypatch):
 @pytest.fixture
 def tiny_task(monkeypatch):
     """A 3-class task on 8x8 grey images: class = which third of the image is bright."""
-    from helpers import tasks
+    from helpers.inputs import tasks
 
     rng = np.random.default_rng(1)
 
@@ -99,9 +99,9 @@ TINY_FIT = dict(task="tiny", architecture="dense", hparams={"units": [16], "drop
 @pytest.fixture
 def tiny_dense(tiny_task):
     """``(model, record)`` of the small dense model, trained and saved as ``tiny_dense``."""
-    from helpers import training
+    from helpers.training import trainer
 
-    return training.train_or_load("tiny_dense", **TINY_FIT)
+    return trainer.train_or_load("tiny_dense", **TINY_FIT)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from helpers import binary, data_understanding as du, reporting
-from helpers.fashion_mnist import CLASS_NAMES
-from helpers.metrics import as_class_probabilities, classification_metrics
+from helpers.studies import binary, data_understanding as du
+from helpers.reports import tables
+from helpers.inputs.fashion_mnist import CLASS_NAMES
+from helpers.evaluation.metrics import as_class_probabilities, classification_metrics
 
 
 def test_binarise_by_argmax_and_by_summed_probability():
@@ -42,9 +43,9 @@ def test_binary_scores_and_metrics():
 def test_most_confused_pairs_and_per_class_report():
     y = np.array([0, 0, 0, 1, 1, 2])
     p = np.array([1, 1, 0, 0, 1, 2])
-    pairs = reporting.most_confused_pairs(y, p, ["a", "b", "c"], top=2)
+    pairs = tables.most_confused_pairs(y, p, ["a", "b", "c"], top=2)
     assert pairs.iloc[0]["pair"] == "a / b" and pairs.iloc[0]["total errors"] == 3
-    rep = reporting.per_class_report(y, p, ["a", "b", "c"])
+    rep = tables.per_class_report(y, p, ["a", "b", "c"])
     assert rep.loc["c", "recall"] == 1.0 and rep.loc["a", "images"] == 3
 
 
@@ -81,7 +82,7 @@ def test_comparison_table_counts_selection_and_refit_time():
                 "metrics": {s: {"accuracy": 0.9, "macro_f1": 0.8} for s in ("val", "test")}}
 
     replayed = dict(record("c", True), notes={"init_head_replay_seconds": 3.0})
-    table = reporting.comparison_table([record("a", False), record("b", True), replayed], extra={"note": ["x", "y", "z"]})
+    table = tables.comparison_table([record("a", False), record("b", True), replayed], extra={"note": ["x", "y", "z"]})
     assert table.loc["a", "training time (s)"] == 10.0 and table.loc["b", "training time (s)"] == 16.5
     assert table.loc["c", "training time (s)"] == 19.5
     assert table.loc["b", "epochs run (best)"] == "5 (3)" and list(table["note"]) == ["x", "y", "z"]

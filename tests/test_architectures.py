@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from helpers import models, training
+from helpers.models import architectures
+from helpers.training import trainer
 
 
 @pytest.mark.parametrize("arch,hparams", [
@@ -16,27 +17,27 @@ def test_architecture_builds_and_trains_a_step(arch, hparams):
     import keras
 
     shape = (32, 32, 3) if arch == "catalogue_cnn" else (28, 28, 1)
-    model = models.build(arch, shape, 10, "softmax", **hparams)
+    model = architectures.build(arch, shape, 10, "softmax", **hparams)
     x = np.random.default_rng(0).integers(0, 256, (16, *shape)).astype("uint8")
     y = np.arange(16) % 10
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     before = [w.copy() for w in model.get_weights()]
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
-    p1 = training.predict_proba(model, x)
+    p1 = trainer.predict_proba(model, x)
     assert p1.shape == (16, 10) and np.allclose(p1.sum(1), 1, atol=1e-5)
-    assert np.allclose(p1, training.predict_proba(model, x))  # augmentation is off at inference
+    assert np.allclose(p1, trainer.predict_proba(model, x))  # augmentation is off at inference
 
 
 def test_unknown_architecture_is_a_clear_error():
-    from helpers.errors import UnknownNameError
+    from helpers.core.errors import UnknownNameError
 
     with pytest.raises(UnknownNameError, match="known"):
-        models.build("nope", (8, 8, 1), 3, "softmax")
+        architectures.build("nope", (8, 8, 1), 3, "softmax")
 
 
 def test_random_shift_moves_whole_images_by_at_most_max_shift_pixels():
-    from helpers.augment import RandomShift
+    from helpers.inputs.augment import RandomShift
 
     x = np.zeros((64, 12, 12, 1), "float32")
     x[:, 5, 6, 0] = 1.0                                  # one bright pixel per image
@@ -52,15 +53,15 @@ def test_random_shift_moves_whole_images_by_at_most_max_shift_pixels():
 
 
 def test_transfer_unfrozen_from_trains_that_layer_and_every_later_one():
-    from helpers import transfer
+    from helpers.models import transfer
 
-    model = models.build("transfer", (28, 28, 1), 10, "softmax", image_size=32, unfrozen_from="block_15_expand")
+    model = architectures.build("transfer", (28, 28, 1), 10, "softmax", image_size=32, unfrozen_from="block_15_expand")
     base, _ = transfer.parts(model)
     names = [layer.name for layer in base.layers]
     start = names.index("block_15_expand")
     assert all(layer.trainable for layer in base.layers[start:] if layer.weights)
     assert not any(layer.trainable for layer in base.layers[:start] if layer.weights)
     with pytest.raises(ValueError, match="no layer"):
-        models.build("transfer", (28, 28, 1), 10, "softmax", image_size=32, unfrozen_from="nope")
+        architectures.build("transfer", (28, 28, 1), 10, "softmax", image_size=32, unfrozen_from="nope")
     with pytest.raises(ValueError, match="not both"):
-        models.build("transfer", (28, 28, 1), 10, "softmax", image_size=32, unfrozen=True, unfrozen_from="Conv_1")
+        architectures.build("transfer", (28, 28, 1), 10, "softmax", image_size=32, unfrozen=True, unfrozen_from="Conv_1")

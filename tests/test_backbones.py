@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from helpers import backbones
-from helpers.errors import PretrainedWeightsUnavailable, UnknownNameError
+from helpers.models import backbones
+from helpers.core.errors import PretrainedWeightsUnavailable, UnknownNameError
 
 
 def test_resnet50_path_with_random_weights_on_tiny_input():
@@ -41,7 +41,7 @@ def test_local_weights_file_is_preferred(isolated_dirs, monkeypatch):
 
 
 def test_shared_mobilenet_v2_imagenet_weights_load():
-    from helpers.paths import REPO_ROOT
+    from helpers.core.paths import REPO_ROOT
 
     shared = REPO_ROOT.parent / "shared" / "pretrained" / backbones.spec("mobilenet_v2").local_file
     if not shared.is_file():

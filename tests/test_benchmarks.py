@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers.paths import REPO_ROOT
+from helpers.core.paths import REPO_ROOT
 
 
 @pytest.fixture
@@ -41,10 +41,10 @@ def test_transfer_speed_trains_the_same_head_both_ways(transfer_speed, tiny_fash
 
 
 def test_inference_speed_measures_every_model_in_a_child(tiny_fashion, isolated_dirs, monkeypatch, tmp_path):
-    from helpers import training
+    from helpers.training import trainer
 
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
-    training.train_or_load("fashion_tiny_dense", task="fashion", architecture="dense",
+    trainer.train_or_load("fashion_tiny_dense", task="fashion", architecture="dense",
                            hparams={"units": [8], "dropout": 0.0}, epochs=1, batch_size=16, patience=None)
     spec = importlib.util.spec_from_file_location("inference_speed", REPO_ROOT / "benchmarks" / "inference_speed.py")
     module = importlib.util.module_from_spec(spec)

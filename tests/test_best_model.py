@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import best_model
+from helpers.studies import best_model
 
 
 def test_shift_images_moves_pixels_and_fills_with_zero():
@@ -98,7 +98,7 @@ def test_deployment_choice_respects_the_speed_bar_and_the_budget():
 
 
 def _record(name, versions, seconds=100.0, val=0.9, **extra):
-    from helpers import weights_store
+    from helpers.models import weights_store
 
     folder = weights_store.paths.weights_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -148,7 +148,7 @@ def test_tta_outputs_and_summary(monkeypatch, tmp_path):
 def test_the_deeper_transfer_experiment_trains_on_cached_activations(tiny_fashion, monkeypatch, tmp_path):
     import dataclasses
 
-    from helpers import weights_store
+    from helpers.models import weights_store
 
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
     monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path / "selection")

@@ -5,7 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from helpers import calibration, ensemble, evaluate, predict, training, weights_store
+from helpers.training import calibration, ensemble, trainer
+from helpers import evaluate
+from helpers.serving import predict
+from helpers.models import weights_store
 from conftest import TINY_FIT
 
 
@@ -65,34 +68,34 @@ def test_predict_applies_the_recorded_temperature(tiny_dense, tmp_path):
 
 
 def test_ensemble_record_round_trip_and_check(tiny_task, capsys):
-    training.train_or_load("tiny_a", **TINY_FIT)
-    training.train_or_load("tiny_b", **{**TINY_FIT, "hparams": {"units": [8], "dropout": 0.0}, "seed": 7})
+    trainer.train_or_load("tiny_a", **TINY_FIT)
+    trainer.train_or_load("tiny_b", **{**TINY_FIT, "hparams": {"units": [8], "dropout": 0.0}, "seed": 7})
     model, rec = ensemble.make_ensemble("tiny_ens", ["tiny_a", "tiny_b"], task="tiny")
     assert [m["name"] for m in rec["members"]] == ["tiny_a", "tiny_b"]
     data = tiny_task[1]
-    members = [training.predict_proba(training.load(n)[0], data["test"][0]) for n in ("tiny_a", "tiny_b")]
+    members = [trainer.predict_proba(trainer.load(n)[0], data["test"][0]) for n in ("tiny_a", "tiny_b")]
     expected = ensemble.average_probabilities(members)
-    assert np.allclose(training.predict_proba(model, data["test"][0]), expected, atol=1e-6)
+    assert np.allclose(trainer.predict_proba(model, data["test"][0]), expected, atol=1e-6)
     capsys.readouterr()
     assert evaluate.main(["tiny_ens", "--check"]) == 0
     assert json.loads(capsys.readouterr().out)["check"] == "ok"
     out = next(predict.predict_files([], "tiny", "tiny_ens"), None)
     assert out is None
     # a member retrained after the ensemble was made is caught by --check
-    training.train_or_load("tiny_b", retrain=True, **{**TINY_FIT, "seed": 8})
+    trainer.train_or_load("tiny_b", retrain=True, **{**TINY_FIT, "seed": 8})
     assert evaluate.main(["tiny_ens", "--check"]) == 1
     assert "retrained after the ensemble" in capsys.readouterr().err
 
 
 def test_ensemble_needs_two_members_of_one_task(tiny_task):
-    training.train_or_load("tiny_a", **TINY_FIT)
+    trainer.train_or_load("tiny_a", **TINY_FIT)
     with pytest.raises(ValueError, match="two members"):
         ensemble.make_ensemble("bad", ["tiny_a"], task="tiny")
 
 
 def test_ensemble_of_refitted_members_records_no_validation_score(tiny_task):
-    training.train_or_load("tiny_a", **TINY_FIT, refit_on_train_and_val=True)
-    training.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
+    trainer.train_or_load("tiny_a", **TINY_FIT, refit_on_train_and_val=True)
+    trainer.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
     _, rec = ensemble.make_ensemble("tiny_ens", ["tiny_a", "tiny_b"], task="tiny")
     assert set(rec["metrics"]) == {"test"} and "tiny_a" in rec["notes"]["no_validation_metrics"]
     assert predict.best_model_name("tiny") != "tiny_ens"  # never chosen on an inflated score

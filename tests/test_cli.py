@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import evaluate, predict
-from helpers.paths import REPO_ROOT
+from helpers import evaluate
+from helpers.serving import predict
+from helpers.core.paths import REPO_ROOT
 
 
 @pytest.fixture

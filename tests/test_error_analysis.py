@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from helpers import error_analysis as ea
-from helpers import out_of_domain as ood
+from helpers.studies import error_analysis as ea
+from helpers.evaluation import out_of_domain as ood
 
 
 def _toy(n=3000, k=3, acc=0.8, seed=0):
@@ -97,7 +97,10 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
 
     from PIL import Image
 
-    from helpers import out_of_domain, predict, training, weights_store
+    from helpers.evaluation import out_of_domain
+    from helpers.serving import predict
+    from helpers.training import trainer
+    from helpers.models import weights_store
 
     monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")
     model, _ = tiny_dense
@@ -180,7 +183,7 @@ def test_compare_scores_thresholds_on_in_domain_and_counts_photos():
 
 
 def test_frame_check_rejects_bright_bordered_inputs_whatever_their_score():
-    from helpers import out_of_domain
+    from helpers.evaluation import out_of_domain
 
     dark = np.zeros((20, 8, 8, 1), np.uint8)
     dark[:, 2:6, 2:6] = 200

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import write_idx
-from helpers import fashion_mnist
-from helpers.errors import ChecksumError, DataNotFoundError
+from helpers.inputs import fashion_mnist
+from helpers.core.errors import ChecksumError, DataNotFoundError
 
 
 def test_reads_official_layout_from_env_dir(tiny_fashion, monkeypatch):
@@ -96,7 +96,7 @@ def test_truncated_idx_is_reported(tmp_path):
 
 
 def test_real_files_in_shared_match_official_md5(monkeypatch):
-    from helpers.paths import REPO_ROOT
+    from helpers.core.paths import REPO_ROOT
 
     shared = REPO_ROOT.parent / "shared" / "datasets" / "fashion-mnist"
     if not shared.is_dir():
@@ -106,7 +106,7 @@ def test_real_files_in_shared_match_official_md5(monkeypatch):
 
 
 def test_display_path_keeps_linked_shared_folder_relative(tmp_path):
-    from helpers.paths import REPO_ROOT, display_path
+    from helpers.core.paths import REPO_ROOT, display_path
 
     assert display_path(REPO_ROOT.parent / "shared" / "datasets" / "x") == "../shared/datasets/x"
     assert display_path(REPO_ROOT / "data" / "fashion-mnist") == "data/fashion-mnist"

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import evaluate, flowers, predict
-from helpers.errors import ChecksumError, DataNotFoundError
-from helpers.image_folder import SkippedFilesWarning
+from helpers import evaluate
+from helpers.studies import flowers
+from helpers.serving import predict
+from helpers.core.errors import ChecksumError, DataNotFoundError
+from helpers.inputs.image_folder import SkippedFilesWarning
 
 SIZE = 32
 
@@ -121,14 +123,14 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     assert out[0]["label"] in flowers.CLASS_NAMES and "no such file" in out[1]["error"]
 
     # the PDF report, from these runs: at most 8 pages, its numbers those of the results
-    from helpers import flowers_report, pdf_report
+    from helpers.reports import flowers_report, pdf
 
     flowers.task_5(**kw)
     for name, value in (("EPOCHS", 2), ("BATCH_SIZE", 8), ("FINAL_IMAGE_SIZES", (SIZE, 40))):  # the tiny study's
         monkeypatch.setattr(flowers, name, value)
     pdf = flowers_report.build(tmp_path / "report.pdf", speed=None)
-    assert 1 <= pdf_report.page_count(pdf) <= flowers_report.MAX_PAGES
-    text = pdf_report.pdf_text(pdf)
+    assert 1 <= pdf.page_count(pdf) <= flowers_report.MAX_PAGES
+    text = pdf.pdf_text(pdf)
     acc = round(record["metrics"]["test"]["accuracy"] * 100, 1)
     assert f"{acc:g} %" in text and f"learning rate {rec['learning_rate']:g}" in text
     assert f"{rec['epochs']} epochs" in text and "fine-tuning" in text.lower()
@@ -159,7 +161,7 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     assert [(r.get("tail", "head"), r.get("mirror", False)) for r in runs[4:]] == [(choice["tail"], False)] * 2
     table = flowers.summary(runs)
     assert list(table["tail"][:2]) == list(tails) and (table["seeds"] == 2).all()
-    from helpers import plots
+    from helpers.reports import plots
 
     fig = plots.depth_study(table)
     assert [len(ax.containers) for ax in fig.axes] == [2, 2]        # with and without mirror images, each plot
@@ -176,7 +178,7 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     assert evaluate.main([flowers.DEEP_TUNED, "--check"]) == 0
 
     # the report's section: the study's table in order, the choice, the model and what mirror images add
-    from helpers import flowers_report
+    from helpers.reports import flowers_report
 
     monkeypatch.setattr(flowers, "BATCH_SIZE", 8)
     part = flowers_report.deeper_data(flowers.load_runs(), record, deep=record)
@@ -230,7 +232,7 @@ def test_speed_benchmark_trains_the_same_head_both_ways(tiny_flowers, tmp_path):
     import importlib.util
     import json
 
-    from helpers.paths import REPO_ROOT
+    from helpers.core.paths import REPO_ROOT
 
     spec = importlib.util.spec_from_file_location("flowers_speed", REPO_ROOT / "benchmarks" / "flowers_speed.py")
     bench = importlib.util.module_from_spec(spec)
@@ -246,8 +248,8 @@ def test_speed_benchmark_trains_the_same_head_both_ways(tiny_flowers, tmp_path):
 
 
 def test_report_without_runs_is_a_clear_error(tiny_flowers):
-    from helpers import flowers_report
-    from helpers.errors import HelpersError
+    from helpers.reports import flowers_report
+    from helpers.core.errors import HelpersError
 
     with pytest.raises(HelpersError, match="python -m helpers.flowers"):
         flowers_report.report_data(runs={}, record={}, speed=None)
@@ -256,8 +258,9 @@ def test_report_without_runs_is_a_clear_error(tiny_flowers):
 def test_committed_report_is_up_to_date_and_matches_the_results(monkeypatch):
     """reports/flowers_transfer_learning.pdf: at most 8 pages, the saved results' numbers, and exactly what
     ``make reports`` builds from them now (a stale PDF fails here)."""
-    from helpers import flowers_report, pdf_report, weights_store
-    from helpers.paths import REPO_ROOT
+    from helpers.reports import flowers_report, pdf
+    from helpers.models import weights_store
+    from helpers.core.paths import REPO_ROOT
 
     for var, folder in (("HELPERS_WEIGHTS_DIR", REPO_ROOT / "weights"), ("HELPERS_DATA_DIR", REPO_ROOT / "data"),
                         ("HELPERS_SHARED_DIR", REPO_ROOT.parent / "shared")):
@@ -265,10 +268,10 @@ def test_committed_report_is_up_to_date_and_matches_the_results(monkeypatch):
 
     committed = flowers_report.REPORT_PDF
     assert committed.is_file(), "reports/flowers_transfer_learning.pdf is missing: make reports"
-    assert 1 <= pdf_report.page_count(committed) <= flowers_report.MAX_PAGES
+    assert 1 <= pdf.page_count(committed) <= flowers_report.MAX_PAGES
     record = weights_store.load_record(flowers.RECOMMENDED)
     rec = flowers.recommend(list(flowers.load_runs().values()))
-    text = " ".join(pdf_report.pdf_text(committed).split())
+    text = " ".join(pdf.pdf_text(committed).split())
     assert f"{round(record['metrics']['test']['accuracy'] * 100, 1):g} %" in text
     assert f"learning rate {rec['learning_rate']:g}" in text and f"{rec['epochs']} epochs" in text
     rebuilt = flowers_report.build(Path(tempfile.mkdtemp()) / "report.pdf")

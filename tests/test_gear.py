@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import evaluate, gear, predict
-from helpers.errors import DataNotFoundError
-from helpers.image_folder import SkippedFilesWarning
-from helpers.images import pad_to_square, resize_rgb
+from helpers import evaluate
+from helpers.studies import gear
+from helpers.serving import predict
+from helpers.core.errors import DataNotFoundError
+from helpers.inputs.image_folder import SkippedFilesWarning
+from helpers.inputs.images import pad_to_square, resize_rgb
 
 MODES = ["RGB", "RGBA", "L", "P", "CMYK", "LA"]
 

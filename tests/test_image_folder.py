@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.errors import DataNotFoundError
-from helpers.image_folder import SkippedFilesWarning, load_split, make_manifest, read_manifest, scan
+from helpers.core.errors import DataNotFoundError
+from helpers.inputs.image_folder import SkippedFilesWarning, load_split, make_manifest, read_manifest, scan
 
 
 @pytest.fixture

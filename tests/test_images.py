@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.errors import ImageLoadError
-from helpers.images import load_rgb_array, open_rgb, to_fashion_mnist_style
+from helpers.core.errors import ImageLoadError
+from helpers.inputs.images import load_rgb_array, open_rgb, to_fashion_mnist_style
 
 
 def save(im, path, **kw):
@@ -89,7 +89,7 @@ def test_product_photo_becomes_fashion_mnist_style():
 
 
 def test_canonical_orientation_mirrors_only_clearly_left_heavy_items():
-    from helpers.images import canonical_orientation
+    from helpers.inputs.images import canonical_orientation
 
     boot = np.zeros((28, 28), np.uint8)
     boot[5:25, 2:10] = 200      # shaft on the left: Fashion-MNIST's boots have it on the right

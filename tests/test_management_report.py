@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import error_analysis as ea
-from helpers import management_report as mr
-from helpers import pdf_report, reporting
-from helpers.errors import HelpersError
-from helpers.fashion_mnist import CLASS_NAMES
+from helpers.studies import error_analysis as ea
+from helpers.reports import management_report as mr
+from helpers.reports import pdf, tables
+from helpers.core.errors import HelpersError
+from helpers.inputs.fashion_mnist import CLASS_NAMES
 
 
 def record(name, task, val, test, seconds, params=1000):
@@ -45,7 +45,7 @@ def summary(model="fashion_own_cnn", path=None):
     out = ea.export_summary(
         model, path, test_accuracy=(pred == y).mean(), classes=CLASS_NAMES,
         per_class=ea.bootstrap_per_class(y, pred, CLASS_NAMES, n_boot=50),
-        confusion=confusion_matrix(y, pred, labels=range(10)), pairs=reporting.most_confused_pairs(y, pred, CLASS_NAMES, 4),
+        confusion=confusion_matrix(y, pred, labels=range(10)), pairs=tables.most_confused_pairs(y, pred, CLASS_NAMES, 4),
         p95=points[points["target precision"] == 0.95].set_index("class"), share=0.7, users_mean=users["mean"],
         images_needed=need, launch=["Trouser", "Bag"], hold=[], tops=tops, tops_accuracy=0.97,
         offers95={"labelled": 0.8, "wrong among labelled": 0.04}, rejection_score="mahalanobis", rejection=rejection,
@@ -56,7 +56,7 @@ def summary(model="fashion_own_cnn", path=None):
 @pytest.fixture
 def no_study(tmp_path, monkeypatch):
     """The repository's own notebook-05 summary stays out of the synthetic reports."""
-    from helpers import best_model
+    from helpers.studies import best_model
 
     monkeypatch.setattr(best_model, "SUMMARY_JSON", tmp_path / "no_study.json")
 
@@ -64,7 +64,7 @@ def no_study(tmp_path, monkeypatch):
 def test_report_is_built_from_the_results_within_the_word_limit(tmp_path, no_study):
     s = summary(path=tmp_path / "summary.json")
     pdf = mr.build(tmp_path / "report.pdf", records=RECORDS, summary=s)
-    text = " ".join(pdf_report.pdf_text(pdf).split())
+    text = " ".join(pdf.pdf_text(pdf).split())
     assert "Executive summary" in text and "Business understanding" in text and "Deployment" in text
     assert "fashion_own_cnn" in text and "94.0 %" in text                 # the deployed model: best validation accuracy
     assert f"{len(RECORDS) - 1} models" in text                          # the binary model is not a 10-class model
@@ -73,9 +73,9 @@ def test_report_is_built_from_the_results_within_the_word_limit(tmp_path, no_stu
     assert "99.64 %" in text                                             # the binary network's test accuracy
     assert "Flowers" not in text                                         # no flower records: no paragraph
     data = mr.report_data(RECORDS, s)
-    words = mr.body_words(data, mr.draw_figures(data, tmp_path), pdf_report.newest_date(RECORDS.values()))
+    words = mr.body_words(data, mr.draw_figures(data, tmp_path), pdf.newest_date(RECORDS.values()))
     assert 300 < words <= mr.MAX_WORDS
-    assert words < pdf_report.word_count(pdf_report.pdf_text(pdf))      # tables, captions and headings not counted
+    assert words < pdf.word_count(pdf.pdf_text(pdf))      # tables, captions and headings not counted
     again = mr.build(tmp_path / "again.pdf", records=RECORDS, summary=s)
     assert again.read_bytes() == pdf.read_bytes()                        # reproducible
 
@@ -97,8 +97,8 @@ def test_missing_summary_says_which_notebook_to_run(monkeypatch, tmp_path):
 def test_committed_report_is_up_to_date_and_quotes_the_records(monkeypatch, tmp_path):
     """report.pdf is exactly what ``make report`` builds from today's results, within 1,500 words of body text,
     and its key numbers are those of the records (a stale or hand-edited report fails here)."""
-    from helpers import weights_store
-    from helpers.paths import REPO_ROOT
+    from helpers.models import weights_store
+    from helpers.core.paths import REPO_ROOT
 
     for var, folder in (("HELPERS_WEIGHTS_DIR", REPO_ROOT / "weights"), ("HELPERS_DATA_DIR", REPO_ROOT / "data"),
                         ("HELPERS_SHARED_DIR", REPO_ROOT.parent / "shared")):
@@ -106,7 +106,7 @@ def test_committed_report_is_up_to_date_and_quotes_the_records(monkeypatch, tmp_
     assert mr.REPORT_PDF.is_file(), "report.pdf is missing: make report"
     rebuilt = mr.build(tmp_path / "report.pdf")                          # raises if over the word limit
     assert rebuilt.read_bytes() == mr.REPORT_PDF.read_bytes(), "report.pdf is stale: make report"
-    text = " ".join(pdf_report.pdf_text(mr.REPORT_PDF).split())
+    text = " ".join(pdf.pdf_text(mr.REPORT_PDF).split())
     data = mr.report_data()
     deployed = weights_store.load_record(data["deployed"]["name"])
     assert f"{deployed['metrics']['test']['accuracy'] * 100:.1f} %" in text and deployed["name"] in text
@@ -139,7 +139,7 @@ def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
     data = mr.report_data(RECORDS, s, study())
     bm = data["best_model"]
     assert bm["tta_views"] == 5 and bm["tta_median"] == 0.11 and bm["ensemble_size"] == 3 and bm["deep_val"] == 0.9304
-    text = " ".join(pdf_report.pdf_text(mr.build(tmp_path / "r.pdf", records=RECORDS, summary=s, study=study())).split())
+    text = " ".join(pdf.pdf_text(mr.build(tmp_path / "r.pdf", records=RECORDS, summary=s, study=study())).split())
     assert "twice the training time gained 0.49 points; lighter" in text and "lighter regularisation gained no more than chance" in text
     assert "mirrored pictures no more than chance" in text and "twice the filters 0.77 points but runs 3.1 times more slowly" in text
     assert "95.66 % on validation and 95.12 % on test" in text and "from 5.12 % to 0.81 %" in text

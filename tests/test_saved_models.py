@@ -11,7 +11,7 @@ import json
 import pytest
 
 from helpers import evaluate
-from helpers.paths import REPO_ROOT
+from helpers.core.paths import REPO_ROOT
 
 RECORDS = sorted((REPO_ROOT / "weights").glob("*.json"))
 #: saved model name prefix -> the notebook whose last cells reproduce those models from images (the first
@@ -65,7 +65,9 @@ def test_saved_tta_outputs_come_from_the_saved_weights(path, repo_dirs):
     are recomputed here from the saved weights and must match."""
     import numpy as np
 
-    from helpers import best_model, tasks, training
+    from helpers.studies import best_model
+    from helpers.inputs import tasks
+    from helpers.training import trainer
 
     n = 128
     split = "test" if path.stem.endswith("_test") else "val"
@@ -73,5 +75,5 @@ def test_saved_tta_outputs_come_from_the_saved_weights(path, repo_dirs):
     saved, y, views = best_model.tta_outputs(name, split)
     x, y_split = tasks.get("fashion").load_splits()[split]
     assert (y == y_split).all() and views == list(best_model.TTA_VIEWS[len(views)])
-    table, averaged = best_model.tta_table(training.load(name)[0], x[:n], y[:n], {len(views): views})
+    table, averaged = best_model.tta_table(trainer.load(name)[0], x[:n], y[:n], {len(views): views})
     assert np.allclose(averaged[len(views)], saved[:n], atol=1e-5)

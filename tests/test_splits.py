@@ -1,6 +1,6 @@
 import numpy as np
 
-from helpers.splits import split_arrays, validation_split
+from helpers.inputs.splits import split_arrays, validation_split
 
 
 def test_validation_split_is_stratified_disjoint_and_seeded():

@@ -3,25 +3,26 @@
 import numpy as np
 import pytest
 
-from helpers import training, weights_store
+from helpers.training import trainer
+from helpers.models import weights_store
 from conftest import TINY_FIT
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_final_fraction():
-    lr = training.lr_schedule_values({"kind": "cosine", "warmup_epochs": 2, "final_fraction": 0.01}, 0.1, 10)
+    lr = trainer.lr_schedule_values({"kind": "cosine", "warmup_epochs": 2, "final_fraction": 0.01}, 0.1, 10)
     assert len(lr) == 10
     assert lr[0] < lr[1] < lr[2] == pytest.approx(0.1)
     assert all(a >= b for a, b in zip(lr[2:], lr[3:]))
     assert lr[-1] == pytest.approx(0.001)
-    assert training.lr_schedule_values(None, 0.1, 5) is None
+    assert trainer.lr_schedule_values(None, 0.1, 5) is None
     with pytest.raises(ValueError, match="unknown"):
-        training.lr_schedule_values({"kind": "step"}, 0.1, 5)
+        trainer.lr_schedule_values({"kind": "step"}, 0.1, 5)
 
 
 def test_label_smoothing_matches_its_formula():
     import keras
 
-    loss = training.smoothed_sparse_crossentropy(0.1, 4)
+    loss = trainer.smoothed_sparse_crossentropy(0.1, 4)
     y = np.array([0, 3])
     p = np.array([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]], dtype="float32")
     target = np.eye(4)[y] * 0.9 + 0.025
@@ -29,17 +30,17 @@ def test_label_smoothing_matches_its_formula():
     got = keras.ops.convert_to_numpy(loss(y, p))
     assert np.allclose(got, expected, atol=1e-5)
     with pytest.raises(ValueError):
-        training.smoothed_sparse_crossentropy(1.0, 4)
+        trainer.smoothed_sparse_crossentropy(1.0, 4)
 
 
 def test_fit_with_the_recipe_records_it_and_refits_on_the_same_schedule(tiny_task):
     schedule = {"kind": "cosine", "warmup_epochs": 1, "final_fraction": 0.05}
-    model, rec = training.fit("tiny_recipe", **{**TINY_FIT, "patience": None, "epochs": 4}, optimizer="adamw",
+    model, rec = trainer.fit("tiny_recipe", **{**TINY_FIT, "patience": None, "epochs": 4}, optimizer="adamw",
                               optimizer_config={"weight_decay": 1e-4}, label_smoothing=0.1, schedule=schedule,
                               refit_on_train_and_val=True)
     t = rec["training"]
     assert t["optimizer_config"] == {"weight_decay": 1e-4} and t["label_smoothing"] == 0.1 and t["schedule"] == schedule
-    expected = training.lr_schedule_values(schedule, TINY_FIT["learning_rate"], 4)
+    expected = trainer.lr_schedule_values(schedule, TINY_FIT["learning_rate"], 4)
     assert rec["history"]["learning_rate"] == pytest.approx(expected, rel=1e-5)
     assert t["refit"]["history"]["learning_rate"][:t["best_epoch"]] == pytest.approx(expected[:t["best_epoch"]], rel=1e-5)
     assert rec["metrics"]["test"]["accuracy"] > 0.6
@@ -48,11 +49,11 @@ def test_fit_with_the_recipe_records_it_and_refits_on_the_same_schedule(tiny_tas
 
 def test_schedule_and_plateau_reduction_do_not_mix(tiny_task):
     with pytest.raises(ValueError, match="not both"):
-        training.fit("x", **TINY_FIT, schedule={"kind": "cosine"}, reduce_lr_patience=2)
+        trainer.fit("x", **TINY_FIT, schedule={"kind": "cosine"}, reduce_lr_patience=2)
 
 
 def test_best_model_experiment_trains_tiny_and_logs(tiny_fashion, monkeypatch, tmp_path):
-    from helpers import best_model
+    from helpers.studies import best_model
 
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
     monkeypatch.setattr(best_model, "EXPERIMENTS_CSV", tmp_path / "experiments.csv")

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from helpers import tasks, training, transfer
+from helpers.inputs import tasks
+from helpers.training import trainer
+from helpers.models import transfer
 
 
 @pytest.fixture
@@ -50,10 +52,10 @@ def test_three_steps_train_on_cached_features_and_reload(tiny_rgb_task, isolated
     assert r3["notes"]["init_head_replay_seconds"] > 0
     # the full model (images in) reproduces the metrics computed on cached features
     for name, rec in ((f"{backbone}_s1", r1), (f"{backbone}_s3", r3)):
-        model, _ = training.load(name)
+        model, _ = trainer.load(name)
         x, y = tiny_rgb_task["test"]
-        from helpers.metrics import classification_metrics
-        got = classification_metrics(y, training.predict_proba(model, x))
+        from helpers.evaluation.metrics import classification_metrics
+        got = classification_metrics(y, trainer.predict_proba(model, x))
         assert abs(got["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4
 
 
@@ -69,7 +71,7 @@ def test_a_replay_on_other_data_is_refused(tiny_rgb_task, isolated_dirs):
 
 def test_tail_model_reproduces_the_backbone_output():
 
-    model = training.models.build("transfer", (8, 8, 1), 3, "softmax", backbone="mobilenet_v2", image_size=32)
+    model = trainer.models.build("transfer", (8, 8, 1), 3, "softmax", backbone="mobilenet_v2", image_size=32)
     x = np.random.default_rng(0).integers(0, 255, (2, 8, 8, 1)).astype(np.float32)
     pooled, cut = transfer.feature_extractor(model, "mobilenet_v2", with_tail_inputs=True)(x)
     np.testing.assert_allclose(np.asarray(transfer.tail_model(model, "mobilenet_v2")(cut)),
@@ -79,7 +81,7 @@ def test_tail_model_reproduces_the_backbone_output():
 
 def test_a_deeper_tail_trains_on_its_own_cache_and_reloads(tiny_rgb_task, isolated_dirs):
     """unfrozen_from: block_16 and Conv_1 trained on cached block_15_add outputs, kept in cache files of their own."""
-    from helpers.metrics import classification_metrics
+    from helpers.evaluation.metrics import classification_metrics
 
     _, r1 = transfer.train_or_load_step("s1", backbone="mobilenet_v2", **STEP)
     model, rec = transfer.train_or_load_step("deep", backbone="mobilenet_v2", unfrozen_from="block_16_expand",
@@ -90,9 +92,9 @@ def test_a_deeper_tail_trains_on_its_own_cache_and_reloads(tiny_rgb_task, isolat
     assert rec["notes"]["unfrozen_layers"][0] == "block_16_expand" and rec["notes"]["unfrozen_layers"][-1] == "Conv_1_bn"
     assert transfer.trained_backbone_layers(model) == rec["notes"]["unfrozen_layers"]
     assert rec["trainable_params"] > 4 * r1["trainable_params"]
-    loaded, _ = training.load("deep")
+    loaded, _ = trainer.load("deep")
     x, y = tiny_rgb_task["test"]
-    got = classification_metrics(y, training.predict_proba(loaded, x))
+    got = classification_metrics(y, trainer.predict_proba(loaded, x))
     assert abs(got["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4  # images in = cached activations in
     cached = transfer.predict_cached(loaded, rec, "test", tiny_rgb_task)
     assert abs(classification_metrics(y, cached)["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4

@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from helpers import training, weights_store
-from helpers.errors import WeightsChecksumError, WeightsNotFoundError
+from helpers.training import trainer
+from helpers.models import weights_store
+from helpers.core.errors import WeightsChecksumError, WeightsNotFoundError
 
 from conftest import TINY_FIT as FIT
 
@@ -31,16 +32,16 @@ def test_training_writes_weights_and_a_complete_record(trained, isolated_dirs):
 def test_second_call_loads_instead_of_training(trained, tiny_task, monkeypatch):
     model, rec = trained
     monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("should have loaded"))
-    model2, rec2 = training.train_or_load("tiny_dense", **FIT)
+    model2, rec2 = trainer.train_or_load("tiny_dense", **FIT)
     x = tiny_task[1]["test"][0]
-    np.testing.assert_array_equal(training.predict_proba(model, x), training.predict_proba(model2, x))
+    np.testing.assert_array_equal(trainer.predict_proba(model, x), trainer.predict_proba(model2, x))
     assert rec2["sha256"] == rec["sha256"]
 
 
 def test_training_is_reproducible(trained, tiny_task):
     model, rec = trained
     first = [w.copy() for w in model.get_weights()]
-    model2, again = training.train_or_load("tiny_dense", retrain=True, **FIT)
+    model2, again = trainer.train_or_load("tiny_dense", retrain=True, **FIT)
     assert again["history"]["loss"] == rec["history"]["loss"]
     assert again["metrics"] == rec["metrics"]
     for a, b in zip(first, model2.get_weights()):  # the .h5 bytes differ (file metadata), the weights do not
@@ -53,20 +54,20 @@ def test_checksum_mismatch_is_a_clear_error(trained, isolated_dirs):
     data[-10] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(WeightsChecksumError, match="sha256.*git checkout -- weights/"):
-        training.load("tiny_dense")
+        trainer.load("tiny_dense")
 
 
 def test_missing_model_lists_the_saved_ones(trained):
     with pytest.raises(WeightsNotFoundError, match="saved models: tiny_dense"):
-        training.load("nope")
+        trainer.load("nope")
     assert weights_store.list_names("tiny") == ["tiny_dense"] and weights_store.list_names("other") == []
 
 
 def test_refit_on_train_and_val_uses_the_chosen_epoch_count(tiny_task):
-    _, rec = training.train_or_load("tiny_refit", refit_on_train_and_val=True, monitor="val_accuracy",
+    _, rec = trainer.train_or_load("tiny_refit", refit_on_train_and_val=True, monitor="val_accuracy",
                                     reduce_lr_patience=1, **FIT)
     refit = rec["training"]["refit"]
-    assert refit["epochs"] == rec["training"]["best_epoch"] == training.best_epoch(rec["history"], "val_accuracy")
+    assert refit["epochs"] == rec["training"]["best_epoch"] == trainer.best_epoch(rec["history"], "val_accuracy")
     assert refit["train_size"] == 120 and len(refit["history"]["loss"]) == refit["epochs"]
     # the plateau schedule of the selection run is replayed
     assert refit["history"]["learning_rate"] == rec["history"]["learning_rate"][: refit["epochs"]]
@@ -74,28 +75,28 @@ def test_refit_on_train_and_val_uses_the_chosen_epoch_count(tiny_task):
 
 
 def test_refit_history_has_no_empty_validation_columns(tiny_task):
-    _, rec = training.train_or_load("tiny_refit2", refit_on_train_and_val=True, **FIT)
+    _, rec = trainer.train_or_load("tiny_refit2", refit_on_train_and_val=True, **FIT)
     assert not any(k.startswith("val_") for k in rec["training"]["refit"]["history"])
 
 
 def test_mixed_precision_training_is_scored_and_saved_in_float32(tiny_task):
     import keras
 
-    model, rec = training.train_or_load("tiny_bf16", mixed_precision=True, refit_on_train_and_val=True, **FIT)
+    model, rec = trainer.train_or_load("tiny_bf16", mixed_precision=True, refit_on_train_and_val=True, **FIT)
     assert keras.config.dtype_policy().name == "float32"  # policy restored
     assert all(w.dtype == "float32" for w in model.weights) and model.dtype_policy.name == "float32"
     assert rec["training"]["precision"].startswith("mixed_bfloat16")
-    loaded, _ = training.load("tiny_bf16")
+    loaded, _ = trainer.load("tiny_bf16")
     x, y = tiny_task[1]["test"]
-    from helpers.metrics import classification_metrics
-    assert classification_metrics(y, training.predict_proba(loaded, x)) == rec["metrics"]["test"]
+    from helpers.evaluation.metrics import classification_metrics
+    assert classification_metrics(y, trainer.predict_proba(loaded, x)) == rec["metrics"]["test"]
 
 
-@pytest.mark.parametrize("pipeline", training.INPUT_PIPELINES)
+@pytest.mark.parametrize("pipeline", trainer.INPUT_PIPELINES)
 def test_several_steps_per_execution_change_the_speed_not_the_model(tiny_task, pipeline):
     fit = dict(FIT, hparams={"units": [16], "dropout": 0.3}, input_pipeline=pipeline)  # dropout: its random stream too
-    one, rec_one = training.train_or_load("tiny_spe1", refit_on_train_and_val=True, **fit)
-    many, rec_many = training.train_or_load("tiny_spe4", refit_on_train_and_val=True, steps_per_execution=4, **fit)
+    one, rec_one = trainer.train_or_load("tiny_spe1", refit_on_train_and_val=True, **fit)
+    many, rec_many = trainer.train_or_load("tiny_spe4", refit_on_train_and_val=True, steps_per_execution=4, **fit)
     assert rec_one["training"]["input_pipeline"] == pipeline
     assert rec_many["training"]["steps_per_execution"] == 4 and rec_one["training"]["steps_per_execution"] == 1
     assert rec_many["history"]["loss"] == rec_one["history"]["loss"]
@@ -106,22 +107,22 @@ def test_several_steps_per_execution_change_the_speed_not_the_model(tiny_task, p
 
 def test_steady_pipeline_shuffles_reproducibly_and_learns(tiny_task):
     fit = dict(FIT, input_pipeline="steady", refit_on_train_and_val=True)
-    model, rec = training.train_or_load("tiny_steady", **fit)
-    again, rec2 = training.train_or_load("tiny_steady", retrain=True, **fit)
+    model, rec = trainer.train_or_load("tiny_steady", **fit)
+    again, rec2 = trainer.train_or_load("tiny_steady", retrain=True, **fit)
     assert rec2["history"]["loss"] == rec["history"]["loss"] and rec2["metrics"] == rec["metrics"]
     assert rec["metrics"]["val"]["accuracy"] > 0.6  # the stripes are easy
     # the order changes every epoch, and it is a permutation of the whole split
     x, y = tiny_task[1]["train"]
-    ds = training.array_dataset(np.arange(len(y)), y, 7, shuffle_seed=3)
+    ds = trainer.array_dataset(np.arange(len(y)), y, 7, shuffle_seed=3)
     first, second = (np.concatenate([b[0].numpy() for b in ds]) for _ in range(2))
     assert sorted(first) == list(range(len(y))) and not np.array_equal(first, second)
-    in_order = np.concatenate([b[0].numpy() for b in training.array_dataset(np.arange(len(y)), y, 7)])
+    in_order = np.concatenate([b[0].numpy() for b in trainer.array_dataset(np.arange(len(y)), y, 7)])
     np.testing.assert_array_equal(in_order, np.arange(len(y)))
 
 
 def test_unknown_input_pipeline_is_a_clear_error(tiny_task):
     with pytest.raises(ValueError, match="input_pipeline must be one of"):
-        training.train_or_load("tiny_bad", input_pipeline="fast", **FIT)
+        trainer.train_or_load("tiny_bad", input_pipeline="fast", **FIT)
 
 
 @pytest.mark.parametrize("backend, expected", [("tensorflow", ("steady", 8)), ("jax", ("keras", 8)),
@@ -130,9 +131,9 @@ def test_settings_fall_back_to_what_the_backend_can_do(monkeypatch, backend, exp
     import keras
 
     monkeypatch.setattr(keras.backend, "backend", lambda: backend)
-    assert training.effective_settings("steady", 8) == expected
+    assert trainer.effective_settings("steady", 8) == expected
 
 
 def test_fit_kwargs_may_not_override_what_run_fit_sets(tiny_task):
     with pytest.raises(ValueError, match=r"fit_kwargs may not set \['shuffle'\]"):
-        training.train_or_load("tiny_clash", input_pipeline="steady", fit_kwargs={"shuffle": True}, **FIT)
+        trainer.train_or_load("tiny_clash", input_pipeline="steady", fit_kwargs={"shuffle": True}, **FIT)

@@ -2,17 +2,18 @@
 
 import pytest
 
-from helpers import weights_store
-from helpers.errors import WeightsNotFoundError
+from helpers.models import weights_store
+from helpers.core.errors import WeightsNotFoundError
 
 
 def test_the_deployed_model_is_named_per_task_and_followed_by_predict(tiny_task):
-    from helpers import predict, training
+    from helpers.serving import predict
+    from helpers.training import trainer
 
     from conftest import TINY_FIT
 
-    training.train_or_load("tiny_a", **TINY_FIT)
-    training.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
+    trainer.train_or_load("tiny_a", **TINY_FIT)
+    trainer.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
     by_val = predict.best_model_name("tiny")
     other = "tiny_b" if by_val == "tiny_a" else "tiny_a"
     assert weights_store.deployed("tiny") is None

@@ -1,0 +1,188 @@
+"""Is an image one of the things the model knows? Out-of-domain scores and the rejection rule.
+
+A softmax classifier always names one of its classes, often with high confidence, for anything at all
+(a tent, random noise). Each score here is *higher for stranger inputs*:
+
+- ``max_softmax``: one minus the largest (calibrated) class probability (Hendrycks & Gimpel, 2017);
+- ``energy``: the free energy ``-logsumexp(logits)`` (Liu et al., 2020), which keeps the logits' scale;
+- ``mahalanobis``: the distance of the penultimate-layer features to the nearest class mean under a
+  shared covariance fitted on training images (Lee et al., 2018).
+
+The **rule** (:func:`fit_rule`) rejects an image whose score is above the threshold that keeps
+``keep`` of in-domain validation images, or whose outer frame is not dark like Fashion-MNIST's. Notebook 06 chooses the score on one part of the gear photos
+and reports the rule on the rest, then saves it (:func:`save_rule`) in ``results/error_analysis/``;
+``helpers.predict`` applies it to every photo (:func:`score_inputs`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from helpers.core import paths
+
+SCORES = ("max_softmax", "energy", "mahalanobis")
+#: The share of in-domain validation images the rule keeps.
+KEEP_IN_DOMAIN = 0.95
+#: Fashion-MNIST items lie on black. The rule also checks the mean brightness of the input's outer
+#: frame (this many pixels wide) and rejects inputs brighter there than all but this share of in-domain
+#: images: noise and blank photos, which no feature score is trained to notice, fail it.
+FRAME_WIDTH = 2
+FRAME_KEEP = 0.995
+RULES_DIR = paths.REPO_ROOT / "results" / "error_analysis"
+
+
+def energy_score(logits, temperature: float = 1.0) -> np.ndarray:
+    """Free energy ``-T * logsumexp(z / T)`` of each image's logits: low for inputs like the training data,
+    higher out of domain (Liu et al., 2020). Unlike the maximum softmax, it keeps the logits' scale."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    m = z.max(axis=1, keepdims=True)
+    return -temperature * (m[:, 0] + np.log(np.exp(z - m).sum(axis=1)))
+
+
+def mahalanobis_fit(features, y, n_classes: int) -> dict:
+    """Class means and a shared (tied) covariance of penultimate-layer features (Lee et al., 2018)."""
+    f, y = np.asarray(features, dtype=np.float64), np.asarray(y).astype(int)
+    present = [c for c in range(n_classes) if (y == c).any()]
+    means = np.full((n_classes, f.shape[1]), np.nan)
+    means[present] = np.stack([f[y == c].mean(0) for c in present])
+    centred = f - means[y]
+    cov = centred.T @ centred / len(f) + 1e-6 * np.eye(f.shape[1])
+    return {"means": means, "precision": np.linalg.pinv(cov)}
+
+
+def mahalanobis_score(fit: dict, features) -> np.ndarray:
+    """Distance to the nearest class mean (squared Mahalanobis): large for images unlike any class."""
+    f = np.asarray(features, dtype=np.float64)
+    d = []
+    for mu in fit["means"]:
+        if np.isnan(mu).any():  # a class with no fitting images
+            continue
+        x = f - mu
+        d.append(((x @ fit["precision"]) * x).sum(axis=1))
+    return np.min(np.stack(d, axis=1), axis=1)
+
+
+def rejection_threshold(in_domain_scores, keep: float = 0.95, higher_is_stranger: bool = True) -> float:
+    """The score threshold that keeps ``keep`` of in-domain images (fix it on one set, report on another)."""
+    s = np.asarray(in_domain_scores, dtype=np.float64)
+    return float(np.quantile(s, keep if higher_is_stranger else 1 - keep))
+
+
+def rejected(scores, threshold: float, higher_is_stranger: bool = True) -> np.ndarray:
+    s = np.asarray(scores, dtype=np.float64)
+    return s > threshold if higher_is_stranger else s < threshold
+
+
+def feature_model(model):
+    """Raw inputs -> penultimate features, for a model whose last layer is a softmax ``Dense`` named ``output``."""
+    import keras
+
+    try:
+        out_layer = model.get_layer("output")
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no Dense layer named 'output' (an ensemble?): its logits "
+                         "and features are not defined") from None
+    return keras.Model(model.inputs, out_layer.input)
+
+
+def logits_and_features(model, x, batch_size: int = 512, features=None):
+    """``(logits, penultimate features)`` of a model whose last layer is a softmax ``Dense`` named ``output``
+    (``features``: a :func:`feature_model` built once, when called many times)."""
+    features = features or feature_model(model)
+    feats = np.asarray(features.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    w, b = model.get_layer("output").get_weights()
+    return feats @ w + b, feats
+
+
+def softmax(logits) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def all_scores(logits, features, maha: dict | None = None, temperature: float = 1.0) -> dict:
+    """``{score name: (N,) array}`` for every score of :data:`SCORES` (Mahalanobis only with a fit)."""
+    out = {"max_softmax": 1.0 - softmax(np.asarray(logits) / temperature).max(axis=1),
+           "energy": energy_score(logits)}
+    if maha is not None:
+        out["mahalanobis"] = mahalanobis_score(maha, features)
+    return out
+
+
+def frame_brightness(x, width: int = FRAME_WIDTH) -> np.ndarray:
+    """Mean brightness (0-255) of each image's outer frame ``width`` pixels wide; ``x`` is ``(N, H, W[, C])``."""
+    a = np.asarray(x, dtype=np.float64)
+    a = a.reshape(a.shape[:3] + (-1,)).mean(axis=3)
+    inner = a[:, width:-width, width:-width]
+    total, inside = a.sum(axis=(1, 2)), inner.sum(axis=(1, 2))
+    return (total - inside) / (a.shape[1] * a.shape[2] - inner.shape[1] * inner.shape[2])
+
+
+def fit_rule(kind: str, in_domain_scores, keep: float = KEEP_IN_DOMAIN, in_domain_inputs=None,
+             frame_keep: float = FRAME_KEEP, **provenance) -> dict:
+    """The rule for score ``kind``: reject above the threshold that keeps ``keep`` of ``in_domain_scores``;
+    with ``in_domain_inputs`` (the same images), also reject inputs whose outer frame is brighter than
+    ``frame_keep`` of them (:func:`frame_brightness`)."""
+    if kind not in SCORES:
+        raise ValueError(f"unknown score {kind!r}; known: {', '.join(SCORES)}")
+    rule = {"score": kind, "threshold": rejection_threshold(in_domain_scores, keep), "keep": keep}
+    if in_domain_inputs is not None:
+        rule.update(frame_width=FRAME_WIDTH, frame_threshold=float(np.quantile(frame_brightness(in_domain_inputs),
+                                                                                frame_keep)))
+    return {**rule, **provenance}
+
+
+def in_domain(rule: dict, scores, x=None) -> np.ndarray:
+    """The rule's verdict for inputs ``x`` with scores ``scores`` (of the rule's kind): True = keep."""
+    keep = ~rejected(scores, rule["threshold"])
+    if "frame_threshold" in rule:
+        if x is None:
+            raise ValueError("this rule also checks the inputs' frame: pass the inputs")
+        keep &= frame_brightness(x, rule["frame_width"]) <= rule["frame_threshold"]
+    return keep
+
+
+def rule_path(model_name: str):
+    return RULES_DIR / f"rejection_rule_{model_name}.json"
+
+
+def save_rule(model_name: str, rule: dict, maha: dict | None = None, temperature: float = 1.0) -> dict:
+    """Save ``rule`` for a saved model (tied to its weights' sha256); a Mahalanobis rule keeps its fit beside it."""
+    from helpers.models import weights_store
+
+    rule = {**rule, "model": model_name, "model_sha256": weights_store.load_record(model_name)["sha256"],
+            "temperature": float(temperature)}
+    RULES_DIR.mkdir(parents=True, exist_ok=True)
+    if rule["score"] == "mahalanobis":
+        if maha is None:
+            raise ValueError("a Mahalanobis rule needs its fit (class means and precision matrix)")
+        np.savez_compressed(rule_path(model_name).with_suffix(".npz"), **maha)
+    rule_path(model_name).write_text(json.dumps(rule, indent=1) + "\n")
+    return rule
+
+
+def load_rule(model_name: str):
+    """``(rule, maha fit or None)`` saved for ``model_name``; ``(None, None)`` when there is none or the model
+    was retrained since (a rule fitted on another model's scores would mean nothing)."""
+    from helpers.models import weights_store
+
+    path = rule_path(model_name)
+    if not path.is_file():
+        return None, None
+    rule = json.loads(path.read_text())
+    if rule.get("model_sha256") != weights_store.load_record(model_name)["sha256"]:
+        return None, None
+    maha = None
+    if rule["score"] == "mahalanobis":
+        with np.load(path.with_suffix(".npz")) as z:
+            maha = {k: z[k] for k in z.files}
+    return rule, maha
+
+
+def score_inputs(model, rule: dict, maha, x, features=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, in_domain)`` of inputs ``x`` under a saved rule (``features``: see :func:`logits_and_features`)."""
+    logits, feats = logits_and_features(model, x, features=features)
+    s = all_scores(logits, feats, maha, rule.get("temperature", 1.0))[rule["score"]]
+    return s, in_domain(rule, s, x)

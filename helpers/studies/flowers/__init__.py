@@ -1,0 +1,35 @@
+"""Companion study 1: a flower classifier by transfer learning from MobileNetV2 (notebook 08).
+
+The brief's tasks, one function each (``python -m helpers.flowers task_7`` repeats task 7):
+
+1. :func:`task_1`  load the flower photos (``../shared/datasets/flower_photos``, else TensorFlow's archive);
+2. :func:`task_2`  MobileNetV2 with ImageNet weights;
+3. :func:`task_3`  its last layer replaced by a Dense layer for the 5 classes;
+4. :func:`task_4`  stratified, seeded train/validation/test split (a versioned manifest) for standard training;
+5. :func:`task_5`  SGD, learning rate 0.01, no momentum, trained the *standard* way (every image through the
+                   frozen backbone every epoch);
+6. :func:`task_6`  loss against epochs and seconds, accuracy, precision and recall of task 5's run;
+7. :func:`task_7`  three learning rates of different orders of magnitude;
+8. :func:`task_8`  the best of them with three non-zero momenta;
+9. :func:`task_9`  the accelerated datasets {(F(x_i), t_i)}: frozen-backbone outputs, computed once;
+10. :func:`task_10` task 8 repeated on the accelerated datasets (several seeds: cheap there);
+
+then, from validation results, :func:`recommend` (learning rate, momentum, epochs), :func:`size_check` (the input
+side), :func:`train_recommended` (saved, scored once on test) and, beyond the brief, :func:`fine_tune`,
+:func:`depth_study` and :func:`fine_tune_deeper`.
+
+Modules: :mod:`~helpers.studies.flowers.config` (settings), :mod:`~helpers.studies.flowers.runs` (one SGD run and
+the run store), :mod:`~helpers.studies.flowers.tasks` (the brief's tasks), :mod:`~helpers.studies.flowers.final_models`
+(the saved models). The photos themselves: :mod:`helpers.inputs.flowers`. This package exposes the study's public
+names in one place, as the notebook reads them (``flowers.task_7()``, ``flowers.RECOMMENDED``).
+"""
+
+from helpers.inputs.flowers import FOLDER, dataset_dir, download, ensure_manifest, load_splits, prepare_image  # noqa: F401
+from helpers.studies.flowers.config import *  # noqa: F401,F403  (the study's settings)
+from helpers.studies.flowers.final_models import (  # noqa: F401
+    deep_choice, depth_study, final_image_size, fine_tune, fine_tune_deeper, fine_tuning_verdict, recommend, size_check,
+    train_recommended)
+from helpers.studies.flowers.runs import (  # noqa: F401
+    build_model, features, head_hparams, load_runs, mirrored, run, run_key, summary, tail_cut, val_report)
+from helpers.studies.flowers.tasks import (  # noqa: F401
+    TASKS, best_by_validation, task_1, task_2, task_3, task_4, task_5, task_6, task_7, task_8, task_9, task_10)

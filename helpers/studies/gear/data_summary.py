@@ -1,0 +1,39 @@
+"""The catalogue described (notebook 09's data understanding): images per class, sizes, formats, the split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+from helpers.inputs import gear as catalogue, image_folder
+from helpers.studies.gear import config
+
+
+def dataset_summary(root: Path | None = None):
+    """Per class: image count, share, median width and height, and how many are PNG / have transparency."""
+    import pandas as pd
+    from PIL import Image
+
+    root = Path(root or catalogue.dataset_dir())
+    rows, _ = image_folder.read_manifest(catalogue.ensure_manifest())
+    out = []
+    for r in rows:
+        with Image.open(root / r["file"]) as im:
+            out.append({"file": r["file"], "class": r["class"], "width": im.width, "height": im.height, "format": im.format,
+                        "transparency": im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info})
+    df = pd.DataFrame(out)
+    summary = df.groupby("class").agg(images=("width", "size"), median_width=("width", "median"),
+                                      median_height=("height", "median"),
+                                      png=("format", lambda f: int((f == "PNG").sum())),
+                                      with_transparency=("transparency", "sum"))
+    summary["share"] = (summary["images"] / summary["images"].sum()).round(3)
+    return summary.loc[config.CLASS_NAMES].sort_values("images", ascending=False), df
+
+
+def split_counts():
+    import pandas as pd
+
+    rows, _ = image_folder.read_manifest(catalogue.ensure_manifest())
+    df = pd.DataFrame(rows)
+    return df.pivot_table(index="class", columns="split", values="file", aggfunc="count").loc[
+        config.CLASS_NAMES, list(image_folder.SPLITS)]

@@ -1,0 +1,86 @@
+"""Ensembles of saved models: the average of their softmax outputs, saved as a model of its own.
+
+>>> model, record = make_ensemble("fashion_ensemble", ["fashion_own_cnn", "fashion_vgg_bn"])
+
+The ensemble's record lists its members (each a saved model with its own record and sha256); its
+weights file holds every member's weights, so ``helpers.evaluate`` rebuilds and checks it and
+``helpers.predict`` uses it like any other model. Validation and test metrics are computed from
+the members' averaged outputs; training time is the members' sum. Members refitted on training + validation images have seen
+the validation split, so such an ensemble records no validation metrics (they would be inflated).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.evaluation import metrics
+from helpers.inputs import tasks
+from helpers.training import trainer
+from helpers.models import weights_store
+
+
+def member_spec(name: str) -> dict:
+    rec = weights_store.load_record(name)
+    return {"name": name, "architecture": rec["architecture"], "hparams": rec.get("hparams", {}),
+            "sha256": rec["sha256"]}
+
+
+def build_ensemble(task: str, member_names, input_shape=None):
+    """An ensemble model whose members carry the saved members' weights (all must share one input shape)."""
+    specs = [member_spec(n) for n in member_names]
+    records = [weights_store.load_record(n) for n in member_names]
+    tasks_of = {r["task"] for r in records}
+    if tasks_of != {task}:
+        raise ValueError(f"every member must be trained for task {task!r}; got {sorted(tasks_of)}")
+    shapes = {tuple(r.get("input_shape") or ()) for r in records}
+    if len(shapes) != 1:
+        raise ValueError(f"the members take different input shapes: {sorted(shapes)}")
+    input_shape = input_shape or (list(shapes)[0] or None)
+    model = trainer.build_model(task, "ensemble", {"members": [{k: s[k] for k in ("name", "architecture", "hparams")}
+                                                                for s in specs]}, input_shape=input_shape)
+    for i, name in enumerate(member_names):
+        member, _ = trainer.load(name)
+        model.get_layer(f"member_{i + 1}").set_weights(member.get_weights())
+    return model, specs
+
+
+def make_ensemble(name: str, member_names, task: str = "fashion", data: dict | None = None, notes: dict | None = None):
+    """Build, score (validation, then test once) and save the ensemble ``name``; returns ``(model, record)``."""
+    member_names = list(member_names)
+    model, specs = build_ensemble(task, member_names)
+    input_shape = weights_store.load_record(member_names[0]).get("input_shape")
+    data = data if data is not None else tasks.get(task).load_splits()
+    records = [weights_store.load_record(n) for n in member_names]
+    seconds = [weights_store.training_seconds(r) for r in records]
+    refit = [r["name"] for r in records if r.get("training", {}).get("refit")]
+    scored = ("test",) if refit else ("val", "test")
+    record = {"task": task, "architecture": "ensemble",
+              **({"input_shape": input_shape} if input_shape else {}),
+              "hparams": {"members": [{k: s[k] for k in ("name", "architecture", "hparams")} for s in specs]},
+              "members": [{"name": s["name"], "sha256": s["sha256"]} for s in specs],
+              "training": {"seconds": round(float(sum(s or 0.0 for s in seconds)), 1),
+                           "note": "no training of its own: the members' training times added up"},
+              "params": int(model.count_params()), "trainable_params": 0, "history": {},
+              "metrics": {s: metrics.classification_metrics(data[s][1], trainer.predict_proba(model, data[s][0]))
+                          for s in scored},
+              "notes": {**(notes or {}), **({"no_validation_metrics": (
+                  f"members {', '.join(refit)} were refitted on training + validation images, so the ensemble's "
+                  "validation score would be inflated; it is not recorded (choose ensembles on the members' "
+                  "selection-run outputs instead)")} if refit else {})}}
+    return model, weights_store.save(name, model, record)
+
+
+def check_members(record: dict) -> list[str]:
+    """Problems with an ensemble record's members (missing, or retrained since the ensemble was made)."""
+    out = []
+    for m in record.get("members", []):
+        if not weights_store.exists(m["name"]):
+            out.append(f"member {m['name']} is not saved")
+        elif weights_store.load_record(m["name"])["sha256"] != m["sha256"]:
+            out.append(f"member {m['name']} was retrained after the ensemble was made")
+    return out
+
+
+def average_probabilities(probas) -> np.ndarray:
+    """The ensemble's output from its members' probabilities ``[(N, C), ...]``."""
+    return np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in probas]), axis=0)

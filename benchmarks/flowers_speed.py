@@ -14,6 +14,7 @@ Run it on an otherwise idle machine: anything else running shows up in the wall 
 from __future__ import annotations
 
 import argparse
+from helpers.training import cached_transfer
 import json
 import os
 import platform
@@ -32,7 +33,6 @@ quiet_tensorflow()
 import numpy as np  # noqa: E402
 
 from helpers.studies import flowers
-from helpers.models import transfer
 from helpers import weights_store  # noqa: E402
 
 TARGET_SPEED_UP = 20
@@ -50,10 +50,10 @@ def main(argv=None, data=None, backbone_weights="imagenet") -> dict:
     data = data if data is not None else flowers.load_splits()
     model = flowers.build_model(flowers.SEED, backbone_weights, int(data["train"][0].shape[1]))
     out = {}
-    original_cache_dir = transfer.feature_cache_dir
+    original_cache_dir = cached_transfer.feature_cache_dir
     with tempfile.TemporaryDirectory() as tmp:  # the study's runs.json and feature cache are left alone
         cache = Path(tmp) / "features"
-        transfer.feature_cache_dir = lambda: cache  # a cold feature pass, whatever the project's cache holds
+        cached_transfer.feature_cache_dir = lambda: cache  # a cold feature pass, whatever the project's cache holds
         try:
             t = time.perf_counter()
             flowers.features(model, data, backbone_weights)
@@ -63,7 +63,7 @@ def main(argv=None, data=None, backbone_weights="imagenet") -> dict:
                 out[mode] = flowers.run(mode, args.learning_rate, args.momentum, epochs=args.epochs, data=data,
                                         backbone_weights=backbone_weights, retrain=True, path=Path(tmp) / "runs.json")
         finally:
-            transfer.feature_cache_dir = original_cache_dir
+            cached_transfer.feature_cache_dir = original_cache_dir
     per_epoch = {m: float(np.mean(r["history"]["epoch_seconds"][1:] or r["history"]["epoch_seconds"]))
                  for m, r in out.items()}
     diff = float(np.max(np.abs(np.subtract(out["standard"]["history"]["val_loss"],

@@ -20,6 +20,8 @@ with the machine and library versions; targets: >= 50x per epoch for steps 1-2, 
 from __future__ import annotations
 
 import argparse
+from helpers.studies import transfer_benchmark
+from helpers.training import cached_transfer
 import json
 import os
 import platform
@@ -82,7 +84,7 @@ def run(backbone, image_size, n_train, n_val, epochs, batch_size, steps_per_exec
     va = np.sort(rng.choice(len(data["val"][1]), n_val, replace=False))
     sub = {"train": (data["train"][0][tr], data["train"][1][tr]), "val": (data["val"][0][va], data["val"][1][va])}
     results = {}
-    for step, cfg in transfer.PROTOCOL.items():
+    for step, cfg in transfer_benchmark.PROTOCOL.items():
         hp = dict(backbone=backbone, image_size=image_size, head_units=cfg["head_units"], dropout=cfg["dropout"],
                   unfrozen=cfg["unfrozen"], backbone_weights=backbone_weights)
         fit = dict(epochs=epochs, batch_size=batch_size, learning_rate=cfg["learning_rate"],
@@ -135,7 +137,7 @@ def main(argv=None):
     ap.add_argument("--n-val", type=int, default=1000)
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--steps-per-execution", type=int, default=transfer.STEPS_PER_EXECUTION)
+    ap.add_argument("--steps-per-execution", type=int, default=cached_transfer.STEPS_PER_EXECUTION)
     ap.add_argument("--backbone-weights", default="imagenet", choices=["imagenet", "none"],
                     help="'none': random weights, a smoke test of the script only")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "transfer_speed.json"))

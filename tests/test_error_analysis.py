@@ -99,7 +99,6 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
 
     from helpers.evaluation import out_of_domain
     from helpers.serving import predict
-    from helpers.training import trainer
     from helpers.models import weights_store
 
     monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")

@@ -128,15 +128,15 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     flowers.task_5(**kw)
     for name, value in (("EPOCHS", 2), ("BATCH_SIZE", 8), ("FINAL_IMAGE_SIZES", (SIZE, 40))):  # the tiny study's
         monkeypatch.setattr(flowers, name, value)
-    pdf = flowers_report.build(tmp_path / "report.pdf", speed=None)
-    assert 1 <= pdf.page_count(pdf) <= flowers_report.MAX_PAGES
-    text = pdf.pdf_text(pdf)
+    built = flowers_report.build(tmp_path / "report.pdf", speed=None)
+    assert 1 <= pdf.page_count(built) <= flowers_report.MAX_PAGES
+    text = pdf.pdf_text(built)
     acc = round(record["metrics"]["test"]["accuracy"] * 100, 1)
     assert f"{acc:g} %" in text and f"learning rate {rec['learning_rate']:g}" in text
     assert f"{rec['epochs']} epochs" in text and "fine-tuning" in text.lower()
     assert f"{flowers.final_image_size(table)} px" in text                  # the input side chosen on validation
     again = flowers_report.build(tmp_path / "again.pdf", speed=None)
-    assert again.read_bytes() == pdf.read_bytes()
+    assert again.read_bytes() == built.read_bytes()
 
 
 def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeypatch):

@@ -63,8 +63,8 @@ def no_study(tmp_path, monkeypatch):
 
 def test_report_is_built_from_the_results_within_the_word_limit(tmp_path, no_study):
     s = summary(path=tmp_path / "summary.json")
-    pdf = mr.build(tmp_path / "report.pdf", records=RECORDS, summary=s)
-    text = " ".join(pdf.pdf_text(pdf).split())
+    built = mr.build(tmp_path / "report.pdf", records=RECORDS, summary=s)
+    text = " ".join(pdf.pdf_text(built).split())
     assert "Executive summary" in text and "Business understanding" in text and "Deployment" in text
     assert "fashion_own_cnn" in text and "94.0 %" in text                 # the deployed model: best validation accuracy
     assert f"{len(RECORDS) - 1} models" in text                          # the binary model is not a 10-class model
@@ -75,9 +75,9 @@ def test_report_is_built_from_the_results_within_the_word_limit(tmp_path, no_stu
     data = mr.report_data(RECORDS, s)
     words = mr.body_words(data, mr.draw_figures(data, tmp_path), pdf.newest_date(RECORDS.values()))
     assert 300 < words <= mr.MAX_WORDS
-    assert words < pdf.word_count(pdf.pdf_text(pdf))      # tables, captions and headings not counted
+    assert words < pdf.word_count(pdf.pdf_text(built))      # tables, captions and headings not counted
     again = mr.build(tmp_path / "again.pdf", records=RECORDS, summary=s)
-    assert again.read_bytes() == pdf.read_bytes()                        # reproducible
+    assert again.read_bytes() == built.read_bytes()                      # reproducible
 
 
 def test_report_refuses_a_summary_of_another_model(tmp_path, no_study):

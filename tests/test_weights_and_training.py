@@ -31,7 +31,7 @@ def test_training_writes_weights_and_a_complete_record(trained, isolated_dirs):
 
 def test_second_call_loads_instead_of_training(trained, tiny_task, monkeypatch):
     model, rec = trained
-    monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("should have loaded"))
+    monkeypatch.setattr(trainer, "fit", lambda *a, **k: pytest.fail("should have loaded"))
     model2, rec2 = trainer.train_or_load("tiny_dense", **FIT)
     x = tiny_task[1]["test"][0]
     np.testing.assert_array_equal(trainer.predict_proba(model, x), trainer.predict_proba(model2, x))

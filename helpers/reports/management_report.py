@@ -285,5 +285,5 @@ def build(out: Path = REPORT_PDF, records: dict | None = None, summary: dict | N
 def body_words(data: dict, figures, date) -> int:
     """Words of body text: the report compiled with its tables, figures, captions and headings hidden."""
     with tempfile.TemporaryDirectory() as tmp:
-        pdf = pdf.build(TEMPLATE, {**data, "count_only": True}, Path(tmp) / "count.pdf", date, assets=figures)
-        return pdf.word_count(pdf.pdf_text(pdf))
+        counted = pdf.build(TEMPLATE, {**data, "count_only": True}, Path(tmp) / "count.pdf", date, assets=figures)
+        return pdf.word_count(pdf.pdf_text(counted))

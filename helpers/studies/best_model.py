@@ -21,12 +21,11 @@ inference images/s from ``benchmarks/results/inference_speed.json``).
 
 from __future__ import annotations
 
-import argparse
+from helpers.training import cached_transfer
 import json
-import sys
 from dataclasses import dataclass, field
 
-from helpers.core import cli, paths
+from helpers.core import paths
 from helpers.models import weights_store
 from helpers.core.errors import UnknownNameError
 
@@ -341,12 +340,11 @@ def train(name: str, retrain: bool = False, mixed_precision: bool = False, data:
     args = {**e.training, **overrides}
     notes = {"direction": e.direction, "idea": e.idea}
     if e.architecture == "transfer":  # trained on cached backbone activations (helpers.models.transfer)
-        from helpers.models import transfer
 
         if mixed_precision:
             raise ValueError("transfer experiments train in float32 on cached activations")
         hp = dict(e.hparams)
-        return transfer.train_or_load_step(
+        return cached_transfer.train_or_load_step(
             name, backbone=hp.pop("backbone"), image_size=hp.pop("image_size"), head_units=hp.pop("head_units"),
             dropout=hp.pop("dropout"), unfrozen_from=hp.pop("unfrozen_from"), retrain=True, progress=False,
             backbone_weights=e.build_kwargs.get("backbone_weights", "imagenet"), data=data,

@@ -11,6 +11,7 @@ from helpers.inputs import flowers as photos
 from helpers.studies.flowers import config
 from helpers.studies.flowers.runs import head_hparams, mirrored, run, summary
 from helpers.studies.flowers.tasks import task_10
+from helpers.training import cached_transfer
 
 
 def recommend(runs: list[dict] | None = None, image_size: int | None = None) -> dict:
@@ -62,7 +63,8 @@ def train_recommended(retrain: bool = False, data: dict | None = None, backbone_
     scored once on the test split. ``image_size``: the input side (default: that of ``data``, else
     :func:`final_image_size` of :func:`size_check`). Returns ``(model, record)``."""
     from helpers.training import trainer
-    from helpers.models import transfer, weights_store
+    from helpers.models import weights_store
+    from helpers.training import cached_transfer
 
     if not retrain and weights_store.exists(config.RECOMMENDED):
         return trainer.load(config.RECOMMENDED)
@@ -71,7 +73,7 @@ def train_recommended(retrain: bool = False, data: dict | None = None, backbone_
         size = int(image_size or final_image_size(size_check(rec, backbone_weights=backbone_weights)))
         data = photos.load_splits((size, size, 3))
     size = int(data["train"][0].shape[1])
-    return transfer.train_or_load_step(
+    return cached_transfer.train_or_load_step(
         config.RECOMMENDED, backbone=config.BACKBONE, image_size=size, head_units=(), dropout=0.0, unfrozen=False,
         backbone_weights=backbone_weights, task=config.NAME, retrain=True, progress=False, data=data,
         input_shape=(size, size, 3), epochs=rec["epochs"], patience=None, learning_rate=rec["learning_rate"],
@@ -84,14 +86,14 @@ def fine_tune(retrain: bool = False, data: dict | None = None, backbone_weights=
     on cached tail inputs, with the recommended SGD settings; selection run from the recommended model's selection
     head, then a refit on training + validation photos. Returns ``(model, record)``."""
     from helpers.training import trainer
-    from helpers.models import transfer, weights_store
+    from helpers.models import weights_store
 
     if not retrain and weights_store.exists(config.FINE_TUNED):
         return trainer.load(config.FINE_TUNED)
     base = weights_store.load_record(config.RECOMMENDED)
     t, size = base["training"], int(base["hparams"]["image_size"])
     data = data if data is not None else photos.load_splits((size, size, 3))
-    return transfer.train_or_load_step(
+    return cached_transfer.train_or_load_step(
         config.FINE_TUNED, backbone=config.BACKBONE, image_size=size, head_units=(), dropout=0.0, unfrozen=True,
         init_head_from=config.RECOMMENDED, backbone_weights=backbone_weights, task=config.NAME, retrain=True, progress=False,
         data=data, input_shape=(size, size, 3), epochs=epochs, patience=None, learning_rate=t["learning_rate"],
@@ -154,7 +156,7 @@ def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_w
     loss picks the epoch), then a refit on training (+ mirrored) and validation photos for that many epochs;
     saved as :data:`DEEP_TUNED` and scored once on the test split. Returns ``(model, record)``."""
     from helpers.training import trainer
-    from helpers.models import transfer, weights_store
+    from helpers.models import weights_store
 
     if not retrain and weights_store.exists(config.DEEP_TUNED):
         return trainer.load(config.DEEP_TUNED)
@@ -163,7 +165,7 @@ def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_w
     choice = choice or deep_choice(depth_study(data=data, image_size=size, backbone_weights=backbone_weights))
     data = data if data is not None else photos.load_splits((size, size, 3))
     hp = head_hparams(size, choice["tail"])
-    return transfer.train_or_load_step(
+    return cached_transfer.train_or_load_step(
         config.DEEP_TUNED, backbone=config.BACKBONE, image_size=size, head_units=(), dropout=0.0, unfrozen=hp["unfrozen"],
         unfrozen_from=hp.get("unfrozen_from"), backbone_weights=backbone_weights, task=config.NAME, retrain=True,
         progress=False, data=mirrored(data), input_shape=(size, size, 3), epochs=choice["epochs"],

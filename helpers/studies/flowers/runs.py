@@ -4,6 +4,7 @@ run store (every run's per-epoch history in ``results/flowers/runs.json``, read 
 from __future__ import annotations
 
 import json
+from helpers.training import cached_transfer
 import shutil
 from pathlib import Path
 
@@ -60,11 +61,10 @@ def features(model, data: dict, backbone_weights="imagenet") -> dict:
 
     Computed once and cached in ``data/cache/features`` keyed by backbone, size, weights sha256 and images.
     """
-    from helpers.models import transfer
 
     size = int(model.input_shape[1])
-    key = transfer.weights_id(config.BACKBONE, backbone_weights)
-    return {s: (transfer.cached_features(model, config.BACKBONE, size, key, x, s, progress=False)[0], y)
+    key = cached_transfer.weights_id(config.BACKBONE, backbone_weights)
+    return {s: (cached_transfer.cached_features(model, config.BACKBONE, size, key, x, s, progress=False)[0], y)
             for s, (x, y) in data.items()}
 
 
@@ -137,9 +137,9 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = conf
     elif tail == "head":
         trained, inputs = model.get_layer("head"), {s: xy[0] for s, xy in features(model, data, backbone_weights).items()}
     else:
-        cut, wkey = tail_cut(tail), transfer.weights_id(config.BACKBONE, backbone_weights)
+        cut, wkey = tail_cut(tail), cached_transfer.weights_id(config.BACKBONE, backbone_weights)
         trained = transfer.tail_model(model, config.BACKBONE, cut)
-        inputs = {s: transfer.cached_features(model, config.BACKBONE, size, wkey, xy[0], s, progress=False, cut=cut)[1]
+        inputs = {s: cached_transfer.cached_features(model, config.BACKBONE, size, wkey, xy[0], s, progress=False, cut=cut)[1]
                   for s, xy in data.items() if s != "test"}
     work = paths.data_dir() / "checkpoints" / f"flowers_{key}"
     shutil.rmtree(work, ignore_errors=True)

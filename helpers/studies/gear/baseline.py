@@ -74,4 +74,4 @@ def classical_baseline(retrain: bool = False, data: dict | None = None, path: Pa
 
 def scores(y_true, proba) -> dict:
     """Accuracy, macro F1, balanced accuracy and per-class recall: the scores for unbalanced classes."""
-    return classscores(y_true, proba, config.CLASS_NAMES, fields=SCORES)
+    return class_scores(y_true, proba, config.CLASS_NAMES, fields=SCORES)

@@ -14,14 +14,14 @@ def train_transfer(retrain: bool = False, data: dict | None = None, backbone_wei
     Returns ``{name: (model, record)}`` for :data:`TL_STEPS` (frozen features + head, then the top two
     weight layers fine-tuned from that head). ``overrides`` change every step's settings (tests).
     """
-    from helpers.models import transfer
+    from helpers.training import cached_transfer
 
     data = data if data is not None else catalogue.load_splits((config.TL_SIZE, config.TL_SIZE, 3))
     shape = tuple(int(d) for d in data["train"][0].shape[1:])
     out = {}
     for name, step in config.TL_STEPS.items():
         cfg = {**step, **overrides}
-        out[name] = transfer.train_or_load_step(
+        out[name] = cached_transfer.train_or_load_step(
             name, backbone=config.BACKBONE, image_size=shape[0], head_units=config.TL_HEAD["head_units"], dropout=config.TL_HEAD["dropout"],
             unfrozen=cfg["unfrozen"], init_head_from=cfg["init_head_from"], backbone_weights=backbone_weights,
             task=config.NAME, retrain=retrain, progress=False, data=data, input_shape=shape, epochs=cfg["epochs"],

@@ -14,7 +14,6 @@ Run it on an otherwise idle machine: anything else running shows up in the wall 
 from __future__ import annotations
 
 import argparse
-from helpers.training import cached_transfer
 import json
 import os
 import platform
@@ -22,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from helpers.training import cached_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,8 +33,8 @@ quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from helpers.studies import flowers
 from helpers import weights_store  # noqa: E402
+from helpers.studies import flowers
 
 TARGET_SPEED_UP = 20
 AGREEMENT = 1e-3

@@ -47,8 +47,8 @@ def measure_one(name: str, n_large: int, n_single: int) -> dict:
     quiet_tensorflow()
     before = _rss_mb()
     from helpers.inputs import tasks
-    from helpers.training import trainer
     from helpers.models import weights_store
+    from helpers.training import trainer
 
     model, record = trainer.load(name)
     x = tasks.get(record["task"]).splits(record.get("input_shape"))["test"][0]

@@ -45,8 +45,8 @@ def measure_one(name: str, batches: int) -> dict:
     import keras
     import numpy as np
 
-    from helpers.studies import best_model
     from helpers.inputs import tasks
+    from helpers.studies import best_model
     from helpers.training import trainer
 
     e = best_model.get(name)
@@ -146,9 +146,8 @@ def main(argv=None) -> dict:
     for name, r in results.items():
         print(f"{name}: {r['estimated_seconds'] / 3600:.2f} h for {r['epochs']} epochs ({r['network']})")
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from inference_speed import machine
-
     import keras
+    from inference_speed import machine
 
     saved = {"machine": machine(), "versions": {"python": platform.python_version(), "keras": keras.__version__,
                                                 "backend": keras.backend.backend()},

@@ -20,14 +20,15 @@ with the machine and library versions; targets: >= 50x per epoch for steps 1-2, 
 from __future__ import annotations
 
 import argparse
-from helpers.studies import transfer_benchmark
-from helpers.training import cached_transfer
 import json
 import os
 import platform
 import sys
 import time
 from pathlib import Path
+
+from helpers.studies import transfer_benchmark
+from helpers.training import cached_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,12 +39,12 @@ quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from helpers.evaluation import metrics
-from helpers.inputs import tasks
-from helpers.training import trainer
-from helpers.models import transfer
 from helpers import weights_store  # noqa: E402
 from helpers.core.repro import set_seeds  # noqa: E402
+from helpers.evaluation import metrics
+from helpers.inputs import tasks
+from helpers.models import transfer
+from helpers.training import trainer
 
 TARGETS = {"frozen": 50, "dense_head": 50, "fine_tuned": 10}  # minimum speed-up per epoch
 

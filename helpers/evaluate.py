@@ -14,10 +14,10 @@ import json
 import sys
 
 from helpers.core import cli
+from helpers.core.errors import HelpersError
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
 from helpers.models import weights_store
-from helpers.core.errors import HelpersError
 
 CHECKED = ("accuracy", "loss", "macro_f1")
 

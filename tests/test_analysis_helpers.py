@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
-from helpers.studies import binary, data_understanding as du
-from helpers.reports import tables
-from helpers.inputs.fashion_mnist import CLASS_NAMES
 from helpers.evaluation.metrics import as_class_probabilities, classification_metrics
+from helpers.inputs.fashion_mnist import CLASS_NAMES
+from helpers.reports import tables
+from helpers.studies import binary
+from helpers.studies import data_understanding as du
 
 
 def test_binarise_by_argmax_and_by_summed_probability():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from helpers.models import backbones
 from helpers.core.errors import PretrainedWeightsUnavailable, UnknownNameError
+from helpers.models import backbones
 
 
 def test_resnet50_path_with_random_weights_on_tiny_input():

@@ -4,12 +4,12 @@ import json
 
 import numpy as np
 import pytest
-
-from helpers.training import calibration, ensemble, trainer
-from helpers import evaluate
-from helpers.serving import predict
-from helpers.models import weights_store
 from conftest import TINY_FIT
+
+from helpers import evaluate
+from helpers.models import weights_store
+from helpers.serving import predict
+from helpers.training import calibration, ensemble, trainer
 
 
 def _overconfident(n=4000, seed=0):

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from helpers import evaluate
-from helpers.serving import predict
 from helpers.core.paths import REPO_ROOT
+from helpers.serving import predict
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from helpers.studies import error_analysis as ea
 from helpers.evaluation import out_of_domain as ood
+from helpers.studies import error_analysis as ea
 
 
 def _toy(n=3000, k=3, acc=0.8, seed=0):
@@ -98,8 +98,8 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
     from PIL import Image
 
     from helpers.evaluation import out_of_domain
-    from helpers.serving import predict
     from helpers.models import weights_store
+    from helpers.serving import predict
 
     monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")
     model, _ = tiny_dense

@@ -5,10 +5,10 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import write_idx
-from helpers.inputs import fashion_mnist
+
 from helpers.core.errors import ChecksumError, DataNotFoundError
+from helpers.inputs import fashion_mnist
 
 
 def test_reads_official_layout_from_env_dir(tiny_fashion, monkeypatch):

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from helpers import evaluate
-from helpers.studies import flowers
-from helpers.serving import predict
 from helpers.core.errors import ChecksumError, DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
+from helpers.serving import predict
+from helpers.studies import flowers
 
 SIZE = 32
 
@@ -248,8 +248,8 @@ def test_speed_benchmark_trains_the_same_head_both_ways(tiny_flowers, tmp_path):
 
 
 def test_report_without_runs_is_a_clear_error(tiny_flowers):
-    from helpers.reports import flowers_report
     from helpers.core.errors import HelpersError
+    from helpers.reports import flowers_report
 
     with pytest.raises(HelpersError, match="python -m helpers.flowers"):
         flowers_report.report_data(runs={}, record={}, speed=None)
@@ -258,9 +258,9 @@ def test_report_without_runs_is_a_clear_error(tiny_flowers):
 def test_committed_report_is_up_to_date_and_matches_the_results(monkeypatch):
     """reports/flowers_transfer_learning.pdf: at most 8 pages, the saved results' numbers, and exactly what
     ``make reports`` builds from them now (a stale PDF fails here)."""
-    from helpers.reports import flowers_report, pdf
-    from helpers.models import weights_store
     from helpers.core.paths import REPO_ROOT
+    from helpers.models import weights_store
+    from helpers.reports import flowers_report, pdf
 
     for var, folder in (("HELPERS_WEIGHTS_DIR", REPO_ROOT / "weights"), ("HELPERS_DATA_DIR", REPO_ROOT / "data"),
                         ("HELPERS_SHARED_DIR", REPO_ROOT.parent / "shared")):

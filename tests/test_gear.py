@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from helpers import evaluate
-from helpers.studies import gear
-from helpers.serving import predict
 from helpers.core.errors import DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
 from helpers.inputs.images import pad_to_square, resize_rgb
+from helpers.serving import predict
+from helpers.studies import gear
 
 MODES = ["RGB", "RGBA", "L", "P", "CMYK", "LA"]
 

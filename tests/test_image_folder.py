@@ -3,7 +3,13 @@ import pytest
 from PIL import Image
 
 from helpers.core.errors import DataNotFoundError
-from helpers.inputs.image_folder import SkippedFilesWarning, load_split, make_manifest, read_manifest, scan
+from helpers.inputs.image_folder import (
+    SkippedFilesWarning,
+    load_split,
+    make_manifest,
+    read_manifest,
+    scan,
+)
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.studies import error_analysis as ea
-from helpers.reports import management_report as mr
-from helpers.reports import pdf, tables
 from helpers.core.errors import HelpersError
 from helpers.inputs.fashion_mnist import CLASS_NAMES
+from helpers.reports import management_report as mr
+from helpers.reports import pdf, tables
+from helpers.studies import error_analysis as ea
 
 
 def record(name, task, val, test, seconds, params=1000):
@@ -97,8 +97,8 @@ def test_missing_summary_says_which_notebook_to_run(monkeypatch, tmp_path):
 def test_committed_report_is_up_to_date_and_quotes_the_records(monkeypatch, tmp_path):
     """report.pdf is exactly what ``make report`` builds from today's results, within 1,500 words of body text,
     and its key numbers are those of the records (a stale or hand-edited report fails here)."""
-    from helpers.models import weights_store
     from helpers.core.paths import REPO_ROOT
+    from helpers.models import weights_store
 
     for var, folder in (("HELPERS_WEIGHTS_DIR", REPO_ROOT / "weights"), ("HELPERS_DATA_DIR", REPO_ROOT / "data"),
                         ("HELPERS_SHARED_DIR", REPO_ROOT.parent / "shared")):

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from helpers.reports import pdf
 from helpers.core.errors import HelpersError
+from helpers.reports import pdf
 
 TEMPLATE = """#let d = json("data.json")
 #set document(title: "Test report", date: auto)

@@ -65,8 +65,8 @@ def test_saved_tta_outputs_come_from_the_saved_weights(path, repo_dirs):
     are recomputed here from the saved weights and must match."""
     import numpy as np
 
-    from helpers.studies import best_model
     from helpers.inputs import tasks
+    from helpers.studies import best_model
     from helpers.training import trainer
 
     n = 128

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-
-from helpers.training import trainer
-from helpers.models import weights_store
 from conftest import TINY_FIT
+
+from helpers.models import weights_store
+from helpers.training import trainer
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_final_fraction():

@@ -1,12 +1,11 @@
 """The transfer-learning path on tiny inputs with random backbone weights (ResNet50 included)."""
 
 import numpy as np
-from helpers.training import cached_transfer
 import pytest
 
 from helpers.inputs import tasks
-from helpers.training import trainer
 from helpers.models import transfer
+from helpers.training import cached_transfer, trainer
 
 
 @pytest.fixture

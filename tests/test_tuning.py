@@ -2,8 +2,8 @@ import importlib.util
 
 import pytest
 
-from helpers.training import tuning
 from helpers.core.errors import HelpersError
+from helpers.training import tuning
 
 
 def test_both_strategies_run_and_record_every_trial(tiny_task, isolated_dirs):

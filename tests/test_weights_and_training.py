@@ -2,12 +2,11 @@ import json
 
 import numpy as np
 import pytest
-
-from helpers.training import trainer
-from helpers.models import weights_store
-from helpers.core.errors import WeightsChecksumError, WeightsNotFoundError
-
 from conftest import TINY_FIT as FIT
+
+from helpers.core.errors import WeightsChecksumError, WeightsNotFoundError
+from helpers.models import weights_store
+from helpers.training import trainer
 
 
 @pytest.fixture

@@ -2,15 +2,15 @@
 
 import pytest
 
-from helpers.models import weights_store
 from helpers.core.errors import WeightsNotFoundError
+from helpers.models import weights_store
 
 
 def test_the_deployed_model_is_named_per_task_and_followed_by_predict(tiny_task):
+    from conftest import TINY_FIT
+
     from helpers.serving import predict
     from helpers.training import trainer
-
-    from conftest import TINY_FIT
 
     trainer.train_or_load("tiny_a", **TINY_FIT)
     trainer.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})

@@ -5,12 +5,19 @@
   product photo on a web page;
 - greyscale, CMYK, 16-bit and palette images are converted;
 - a missing, truncated, corrupt or non-image file raises :class:`~helpers.core.errors.ImageLoadError`
-  with a message that names the file; it never crashes the caller.
+  with a message that names the file; it never crashes the caller;
+- photos of any size open: one above Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``,
+  about 89 megapixels; a 108-megapixel phone photo exceeds it) is decoded at a reduced scale (a JPEG by
+  its decoder, at 1/2, 1/4 or 1/8 of its size), up to :data:`MAX_PIXELS`; only a larger one is refused,
+  with an :class:`~helpers.core.errors.ImageLoadError` that says so.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,23 +28,123 @@ from helpers.core.errors import ImageLoadError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 
 
+#: The largest image, in pixels (width x height, read from the file's header before decoding), that
+#: :func:`open_rgb` accepts: 400 megapixels, over twice Pillow's own decompression-bomb error threshold
+#: (``2 * PIL.Image.MAX_IMAGE_PIXELS``, about 179 megapixels) and well above any phone or camera photo.
+#: A larger one raises :class:`~helpers.core.errors.ImageLoadError` ("too large") without being decoded.
+MAX_PIXELS = 400_000_000
+#: An image above Pillow's limit is decoded at a reduced scale whose shorter side stays at least this
+#: long (where the file has that many pixels): the models' inputs are at most 224 px, and the item
+#: cropping (:func:`item_box`) still sees plenty of detail.
+MIN_DECODED_SIDE = 1024
+
+_PIXEL_LIMIT_LOCK = threading.Lock()
+
+
 def open_rgb(path: str | Path) -> Image.Image:
-    """Open ``path`` fully (decoding every pixel) and return an upright RGB image."""
+    """Open ``path`` fully (decoding every pixel) and return an upright RGB image.
+
+    :param path: an image file of any format, mode and size up to :data:`MAX_PIXELS`.
+    :returns: an RGB :class:`PIL.Image.Image`, at full size when the file is within Pillow's
+        decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``), otherwise reduced (see :func:`decode`).
+    :raises ImageLoadError: the file is missing, a folder, unreadable, or larger than :data:`MAX_PIXELS`.
+    """
     path = Path(path)
     if not path.exists():
         raise ImageLoadError(f"{path}: no such file.")
     if path.is_dir():
         raise ImageLoadError(f"{path}: is a folder, not an image file.")
+    full = Image.MAX_IMAGE_PIXELS or MAX_PIXELS  # Pillow's limit: larger images are decoded reduced
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                im.load()  # decode now: truncated files fail here, not later
-                im = ImageOps.exif_transpose(im)
-                return to_rgb(im)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as e:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # sizes are checked by decode()
+            try:
+                return decode(path, full)
+            except Image.DecompressionBombError:  # over twice Pillow's limit: open with ours instead
+                with pixel_limit(MAX_PIXELS):
+                    return decode(path, full)
+    except Image.DecompressionBombError as e:  # the header claims even more than twice MAX_PIXELS
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        raise ImageLoadError(too_large_message(path, int(found.group(1)) if found else None)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ImageLoadError(f"{path}: not a readable image ({type(e).__name__}: {e}).") from None
+
+
+def decode(path: Path, full_pixels: int) -> Image.Image:
+    """Decode ``path`` as an upright RGB image, reduced when it has more than ``full_pixels`` pixels.
+
+    :param path: an image file.
+    :param full_pixels: images up to this many pixels are decoded exactly, at full size; larger ones
+        (up to :data:`MAX_PIXELS`) at a reduced scale whose shorter side is at least
+        :data:`MIN_DECODED_SIDE`: a JPEG in its decoder (draft mode: 1/2, 1/4 or 1/8, fast and
+        light on memory), other formats with :func:`shrink` after decoding.
+    :returns: an RGB :class:`PIL.Image.Image`.
+    :raises ImageLoadError: the header's size is above :data:`MAX_PIXELS` (nothing is decoded).
+    """
+    with Image.open(path) as im:
+        pixels = im.size[0] * im.size[1]
+        if pixels > MAX_PIXELS:
+            raise ImageLoadError(too_large_message(path, pixels, im.size))
+        large = pixels > full_pixels
+        if large:
+            im.draft("RGB", (MIN_DECODED_SIDE, MIN_DECODED_SIDE))  # JPEG only; a no-op for other formats
+        im.load()  # decode now: truncated files fail here, not later
+        if large:
+            im = shrink(im)
+        im = ImageOps.exif_transpose(im)
+        return to_rgb(im)
+
+
+def shrink(im: Image.Image, min_side: int = MIN_DECODED_SIDE) -> Image.Image:
+    """``im`` reduced by the largest whole factor that keeps its shorter side at least ``min_side``
+    (box averaging, :meth:`PIL.Image.Image.reduce`); ``im`` itself when no factor of 2 or more does.
+
+    :param im: a decoded image, any mode.
+    :param min_side: the shortest side the result may have.
+    :returns: the reduced image (RGB first when its mode cannot be reduced: palette, 1-bit, 16-bit).
+    """
+    factor = min(im.size) // min_side
+    if factor < 2:
+        return im
+    if im.mode in ("1", "P", "PA", "I;16", "I;16B", "I;16L", "I;16N"):
+        im = to_rgb(im)
+    return im.reduce(factor)
+
+
+@contextmanager
+def pixel_limit(pixels: int):
+    """Within the block, Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``) is at least
+    ``pixels``; it is restored afterwards (a lock keeps concurrent callers from restoring a raised value).
+
+    :param pixels: the temporary limit; Pillow warns above it and refuses above twice it.
+    """
+    with _PIXEL_LIMIT_LOCK:
+        before = Image.MAX_IMAGE_PIXELS
+        if before is not None:
+            Image.MAX_IMAGE_PIXELS = max(before, pixels)
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
+
+
+def too_large_message(path: Path, pixels: int | None, size: tuple[int, int] | None = None) -> str:
+    """The one-line message for an image above :data:`MAX_PIXELS`.
+
+    :param path: the file.
+    :param pixels: its pixel count (``None``: unknown, only that it exceeds twice :data:`MAX_PIXELS`).
+    :param size: its ``(width, height)`` when known.
+    :returns: what went wrong (size, limit) and what to do.
+    """
+    mp = MAX_PIXELS // 1_000_000
+    if pixels is None:
+        found = f"more than {2 * MAX_PIXELS:,} pixels"
+    elif size is not None:
+        found = f"{size[0]:,} x {size[1]:,} = {pixels:,} pixels"
+    else:
+        found = f"{pixels:,} pixels"
+    return (f"{path}: image too large ({found}; the limit is {MAX_PIXELS:,} pixels, {mp} megapixels); "
+            f"resize it below {mp} megapixels and try again.")
 
 
 def to_rgb(im: Image.Image) -> Image.Image:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from helpers.models import backbones
 from helpers.models.architectures import register
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from helpers.core import paths
-from helpers.studies import flowers
-from helpers.inputs import image_folder
-from helpers.reports import pdf, plots
-from helpers.models import weights_store
 from helpers.core.errors import HelpersError
+from helpers.inputs import image_folder
+from helpers.models import weights_store
+from helpers.reports import pdf, plots
+from helpers.studies import flowers
 
 TEMPLATE = paths.REPO_ROOT / "reports" / "templates" / "flowers_transfer_learning.typ"
 REPORT_PDF = paths.REPO_ROOT / "reports" / "flowers_transfer_learning.pdf"

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from helpers.core import paths
-from helpers.reports import pdf
-from helpers.models import weights_store
 from helpers.core.errors import HelpersError
+from helpers.models import weights_store
+from helpers.reports import pdf
 
 TEMPLATE = paths.REPO_ROOT / "reports" / "templates" / "report.typ"
 REPORT_PDF = paths.REPO_ROOT / "report.pdf"
@@ -189,8 +189,8 @@ def _real_photos(summary: dict) -> dict:
 
 
 def _flowers(records: dict) -> dict | None:
-    from helpers.studies import flowers
     from helpers.reports.flowers_report import SPEED_JSON
+    from helpers.studies import flowers
 
     rec = records.get(flowers.RECOMMENDED)
     if rec is None:

@@ -1,5 +1,6 @@
-"""Plots the notebooks share: learning curves (from saved histories), confusion matrices, image grids, and the
-flower study's depth comparison (shared with its PDF report)."""
+"""Plots the notebooks share: learning curves (from saved histories), confusion matrices, image grids, the flower
+study's depth comparison (shared with its PDF report), the best-model study's accuracy against cost, and reliability
+diagrams (calibration)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,64 @@ def depth_study(table, axes=None):
         ax.tick_params(axis="x", labelsize=8)
     axes[1].legend(fontsize=8)
     return axes[0].figure
+
+
+def plot_accuracy_vs_cost(candidates, ax_pair=None):
+    """Validation accuracy against training hours on 2 CPU cores and against images/s (batch 512), one point per
+    candidate (:func:`helpers.studies.best_model.candidate_table`), coloured by kind, with the best-model study's
+    training budget and speed bar."""
+    import matplotlib.pyplot as plt
+
+    from helpers.studies.best_model.config import BUDGET_SECONDS, SPEED_TARGET
+
+    if ax_pair is None:
+        fig, ax_pair = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    else:
+        fig = ax_pair[0].figure
+    for ax, col, label in ((ax_pair[0], "cpu_training_seconds", "training time on 2 CPU cores (hours; measured or estimated)"),
+                           (ax_pair[1], "images_per_s", "images/s at batch 512 (2-core CPU)")):
+        d = candidates.dropna(subset=[col])
+        for kind, g in d.groupby("kind", sort=False):
+            x = g[col] / 3600 if col == "cpu_training_seconds" else g[col]
+            ax.scatter(x, g["val_accuracy"], s=26, label=kind)
+            if kind != "test-time augmentation":  # their names would cover the single models'
+                for xi, yi, n in zip(x, g["val_accuracy"], g["name"]):
+                    ax.annotate(n.replace("fashion_", ""), (xi, yi), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("log")
+        if col == "images_per_s":
+            ax.axvline(SPEED_TARGET, color="grey", ls=":", lw=1)
+            ax.text(SPEED_TARGET, ax.get_ylim()[0], " speed bar", fontsize=7, color="grey", va="bottom")
+        else:
+            ax.axvline(BUDGET_SECONDS / 3600, color="grey", ls=":", lw=1)
+            ax.text(BUDGET_SECONDS / 3600, ax.get_ylim()[0], " budget", fontsize=7, color="grey", va="bottom")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    ax_pair[0].set_ylabel("validation accuracy")
+    ax_pair[0].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def reliability_diagram(y, before, after, bins: int | None = None, title: str | None = None):
+    """Accuracy against confidence per bin, before and after temperature scaling (the diagonal is perfect)."""
+    import matplotlib.pyplot as plt
+
+    from helpers.training import calibration
+
+    bins = bins or calibration.ECE_BINS
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="perfectly calibrated")
+    for proba, label in ((before, "softmax"), (after, "after temperature scaling")):
+        t = calibration.reliability(y, proba, bins)
+        ece = calibration.expected_calibration_error(y, proba, bins)
+        ax.plot(t["confidence"], t["accuracy"], marker="o", ms=3, label=f"{label} (ECE {ece:.4f})")
+    ax.set_xlabel("confidence (mean per bin)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0.3, 1.01)
+    ax.set_ylim(0.3, 1.01)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.core.errors import HelpersError, WeightsNotFoundError
 from helpers.inputs import tasks
 from helpers.models import weights_store
-from helpers.core.errors import HelpersError, WeightsNotFoundError
 
 
 def best_model_name(task: str) -> str:
@@ -37,11 +37,10 @@ def best_model_name(task: str) -> str:
 
 def predict_files(files, task: str, model_name: str | None = None, top: int = 3):
     """Yield one result dict per file (``error`` set for unreadable files)."""
-    from helpers.inputs.images import open_rgb
-    from helpers.training.trainer import load, predict_proba
-    from helpers.training.calibration import apply_temperature, temperature_of
-
     from helpers.evaluation import out_of_domain
+    from helpers.inputs.images import open_rgb
+    from helpers.training.calibration import apply_temperature, temperature_of
+    from helpers.training.trainer import load, predict_proba
 
     task_obj = tasks.get(task)
     name = model_name or best_model_name(task)

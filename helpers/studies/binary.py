@@ -27,7 +27,11 @@ def binarise_summed(proba10, threshold: float = 0.5) -> np.ndarray:
 
 def scores(y_true, y_pred, p_footwear) -> dict:
     """Accuracy, errors, per-group precision and recall, balanced accuracy and ROC AUC."""
-    from sklearn.metrics import balanced_accuracy_score, precision_recall_fscore_support, roc_auc_score
+    from sklearn.metrics import (
+        balanced_accuracy_score,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     p, r, _, _ = precision_recall_fscore_support(y_true, y_pred, labels=[0, 1], zero_division=0)

@@ -196,9 +196,9 @@ def gear_photos(crop: bool = True, orient: bool = True):
     """
     import pandas as pd
 
-    from helpers.studies import gear
     from helpers.inputs import tasks
     from helpers.inputs.images import open_rgb, to_fashion_mnist_style
+    from helpers.studies import gear
 
     table = pd.read_csv(gear.ensure_manifest())[["file", "class", "split"]]
     root = gear.dataset_dir()

@@ -8,7 +8,6 @@ import numpy as np
 from helpers.models.transfer import TAILS, parts
 from helpers.training.cached_transfer import train_or_load_step
 
-
 #: The benchmark protocol, in order. Step 3 starts from step 2's trained head.
 PROTOCOL = {
     "frozen": dict(title="1 · frozen backbone + softmax", head_units=(), dropout=0.0, unfrozen=False,

@@ -21,7 +21,13 @@ from helpers.core import paths
 from helpers.core.checksums import file_digest
 from helpers.inputs import tasks
 from helpers.models import backbones
-from helpers.models.transfer import TAILS, feature_extractor, parts, tail_cut, tail_model
+from helpers.models.transfer import (
+    TAILS,
+    feature_extractor,
+    parts,
+    tail_cut,
+    tail_model,
+)
 
 
 def feature_cache_dir() -> Path:
@@ -102,8 +108,8 @@ def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_u
     one trained on cached activations at its input (:data:`DEEPER_CUTS`).
     Raises :class:`~helpers.core.errors.PretrainedWeightsUnavailable` when the ImageNet weights cannot be had.
     """
-    from helpers.training import trainer
     from helpers.models import weights_store
+    from helpers.training import trainer
 
     if not retrain and weights_store.exists(name):
         return trainer.load(name)

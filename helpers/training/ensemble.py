@@ -15,8 +15,8 @@ import numpy as np
 
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
-from helpers.training import trainer
 from helpers.models import weights_store
+from helpers.training import trainer
 
 
 def member_spec(name: str) -> dict:

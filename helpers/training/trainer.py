@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.evaluation import metrics
-from helpers.models import architectures, weights_store
 from helpers.core import paths
-from helpers.inputs import tasks
 from helpers.core.repro import DEFAULT_SEED, set_seeds
+from helpers.evaluation import metrics
+from helpers.inputs import tasks
+from helpers.models import architectures, weights_store
 
 
 def build_model(task_name: str, architecture: str, hparams: dict, input_shape=None, **build_kwargs):

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import paths
-from helpers.inputs import tasks
 from helpers.core.errors import HelpersError
+from helpers.inputs import tasks
 
 #: The search space: (kind, arguments). Why these ranges is explained in notebook 04.
 SPACE = {

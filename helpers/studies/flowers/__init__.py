@@ -24,12 +24,49 @@ the run store), :mod:`~helpers.studies.flowers.tasks` (the brief's tasks), :mod:
 names in one place, as the notebook reads them (``flowers.task_7()``, ``flowers.RECOMMENDED``).
 """
 
-from helpers.inputs.flowers import FOLDER, dataset_dir, download, ensure_manifest, load_splits, prepare_image  # noqa: F401
+from helpers.inputs.flowers import (  # noqa: F401
+    FOLDER,
+    dataset_dir,
+    download,
+    ensure_manifest,
+    load_splits,
+    prepare_image,
+)
 from helpers.studies.flowers.config import *  # noqa: F401,F403  (the study's settings)
 from helpers.studies.flowers.final_models import (  # noqa: F401
-    deep_choice, depth_study, final_image_size, fine_tune, fine_tune_deeper, fine_tuning_verdict, recommend, size_check,
-    train_recommended)
+    deep_choice,
+    depth_study,
+    final_image_size,
+    fine_tune,
+    fine_tune_deeper,
+    fine_tuning_verdict,
+    recommend,
+    size_check,
+    train_recommended,
+)
 from helpers.studies.flowers.runs import (  # noqa: F401
-    build_model, features, head_hparams, load_runs, mirrored, run, run_key, summary, tail_cut, val_report)
+    build_model,
+    features,
+    head_hparams,
+    load_runs,
+    mirrored,
+    run,
+    run_key,
+    summary,
+    tail_cut,
+    val_report,
+)
 from helpers.studies.flowers.tasks import (  # noqa: F401
-    TASKS, best_by_validation, task_1, task_2, task_3, task_4, task_5, task_6, task_7, task_8, task_9, task_10)
+    TASKS,
+    best_by_validation,
+    task_1,
+    task_2,
+    task_3,
+    task_4,
+    task_5,
+    task_6,
+    task_7,
+    task_8,
+    task_9,
+    task_10,
+)

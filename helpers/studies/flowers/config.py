@@ -6,8 +6,16 @@ The modules of the study read these at call time (``config.EPOCHS``), so a test 
 from __future__ import annotations
 
 from helpers.core import paths
-from helpers.inputs.flowers import (CLASS_NAMES, DATASET, IMAGE_SIZE, NAME, PREPROCESSING, SEED, TEST_FRACTION,  # noqa: F401
-                                    VAL_FRACTION)
+from helpers.inputs.flowers import (  # noqa: F401
+                                    CLASS_NAMES,
+                                    DATASET,
+                                    IMAGE_SIZE,
+                                    NAME,
+                                    PREPROCESSING,
+                                    SEED,
+                                    TEST_FRACTION,
+                                    VAL_FRACTION,
+)
 
 #: Seeds of the cheap (accelerated) runs; the standard runs use the first one.
 SEEDS = (42, 43, 44)

@@ -4,8 +4,6 @@ on test."""
 
 from __future__ import annotations
 
-
-
 from helpers.core.errors import HelpersError
 from helpers.inputs import flowers as photos
 from helpers.studies.flowers import config
@@ -62,9 +60,8 @@ def train_recommended(retrain: bool = False, data: dict | None = None, backbone_
     which may come earlier), then a refit on training + validation photos for that many epochs; saved, and
     scored once on the test split. ``image_size``: the input side (default: that of ``data``, else
     :func:`final_image_size` of :func:`size_check`). Returns ``(model, record)``."""
-    from helpers.training import trainer
     from helpers.models import weights_store
-    from helpers.training import cached_transfer
+    from helpers.training import cached_transfer, trainer
 
     if not retrain and weights_store.exists(config.RECOMMENDED):
         return trainer.load(config.RECOMMENDED)
@@ -85,8 +82,8 @@ def fine_tune(retrain: bool = False, data: dict | None = None, backbone_weights=
     """Beyond the brief: the recommended model's last two backbone layers (Conv_1, Conv_1_bn) trained with its head,
     on cached tail inputs, with the recommended SGD settings; selection run from the recommended model's selection
     head, then a refit on training + validation photos. Returns ``(model, record)``."""
-    from helpers.training import trainer
     from helpers.models import weights_store
+    from helpers.training import trainer
 
     if not retrain and weights_store.exists(config.FINE_TUNED):
         return trainer.load(config.FINE_TUNED)
@@ -155,8 +152,8 @@ def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_w
     mirror images, with the recommended SGD settings: a selection run of at most the chosen epochs (validation
     loss picks the epoch), then a refit on training (+ mirrored) and validation photos for that many epochs;
     saved as :data:`DEEP_TUNED` and scored once on the test split. Returns ``(model, record)``."""
-    from helpers.training import trainer
     from helpers.models import weights_store
+    from helpers.training import trainer
 
     if not retrain and weights_store.exists(config.DEEP_TUNED):
         return trainer.load(config.DEEP_TUNED)

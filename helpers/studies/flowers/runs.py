@@ -4,7 +4,6 @@ run store (every run's per-epoch history in ``results/flowers/runs.json``, read 
 from __future__ import annotations
 
 import json
-from helpers.training import cached_transfer
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 from helpers.core import paths
 from helpers.inputs import flowers as photos
 from helpers.studies.flowers import config
+from helpers.training import cached_transfer
 
 
 def build_model(seed: int = config.SEED, backbone_weights="imagenet", image_size: int = config.IMAGE_SIZE, tail: str = "head"):
@@ -23,8 +23,8 @@ def build_model(seed: int = config.SEED, backbone_weights="imagenet", image_size
     of :data:`TAILS`) the first backbone layer that trains (``"head"``: none).
     Returns an uncompiled Keras model taking uint8-range ``(N, S, S, 3)`` images.
     """
-    from helpers.training import trainer
     from helpers.core.repro import set_seeds
+    from helpers.training import trainer
 
     set_seeds(seed)
     return trainer.build_model(config.NAME, "transfer", head_hparams(image_size, tail),
@@ -117,8 +117,8 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = conf
     Saved in ``results/flowers/runs.json`` and loaded from there unless ``retrain`` (a saved run needs no photos:
     ``image_size``, default that of ``data`` else :data:`IMAGE_SIZE`, completes its key).
     """
-    from helpers.training import trainer
     from helpers.models import transfer
+    from helpers.training import trainer
 
     if mode not in ("standard", "accelerated"):
         raise ValueError(f"mode must be 'standard' or 'accelerated', not {mode!r}")

@@ -17,13 +17,35 @@ then resized: 128x128 for our CNN, the backbone's 224x224 for transfer learning.
 """
 
 from helpers.inputs.gear import (  # noqa: F401
-    CLASS_NAMES, CNN_SIZE, FOLDER, NAME, SOURCE_FOLDER, TL_SIZE, dataset_dir, download, ensure_manifest, load_splits,
-    new_images, new_images_dir, prepare_image)
-from helpers.studies.gear.baseline import SCORES, baseline_features, classical_baseline, scores  # noqa: F401
+    CLASS_NAMES,
+    CNN_SIZE,
+    FOLDER,
+    NAME,
+    SOURCE_FOLDER,
+    TL_SIZE,
+    dataset_dir,
+    download,
+    ensure_manifest,
+    load_splits,
+    new_images,
+    new_images_dir,
+    prepare_image,
+)
+from helpers.studies.gear.baseline import (  # noqa: F401
+    SCORES,
+    baseline_features,
+    classical_baseline,
+    scores,
+)
 from helpers.studies.gear.config import *  # noqa: F401,F403  (the study's settings)
 from helpers.studies.gear.data_summary import dataset_summary, split_counts  # noqa: F401
 from helpers.studies.gear.new_photos import predict_new_images  # noqa: F401
-from helpers.studies.gear.own_cnn import class_weights, cnn_design_table, overfitting_summary, train_own_cnn  # noqa: F401
+from helpers.studies.gear.own_cnn import (  # noqa: F401
+    class_weights,
+    cnn_design_table,
+    overfitting_summary,
+    train_own_cnn,
+)
 from helpers.studies.gear.speed import load_inference_speeds, record_inference_speeds  # noqa: F401
 from helpers.studies.gear.transfer_models import train_transfer  # noqa: F401
 

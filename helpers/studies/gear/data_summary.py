@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-from helpers.inputs import gear as catalogue, image_folder
+from helpers.inputs import gear as catalogue
+from helpers.inputs import image_folder
 from helpers.studies.gear import config
 
 

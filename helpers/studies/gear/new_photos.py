@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 from helpers.inputs import gear as catalogue
 from helpers.studies.gear import config
 

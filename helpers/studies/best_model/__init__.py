@@ -1,0 +1,55 @@
+"""The best-model study (notebook 05): every experiment, its record, and the experiment log.
+
+Command line: ``python -m helpers.best_model`` (list, train, tta, log).
+
+Modules: ``config`` (files and targets), ``experiments`` (the recipe and every experiment), ``tta`` (test-time
+augmentation), ``costs`` (training and inference cost), ``selection`` (the log, ensembles and the deployment rule).
+
+Each experiment is one entry of :data:`EXPERIMENTS`: the idea it tests, the architecture, its
+hyperparameters and the training recipe. Training runs the project's protocol (``trainer.fit``):
+selection run on the training split with the validation split watching, then (``refit``) the same
+recipe on training + validation images for the chosen number of epochs; the test split is scored
+once and recorded. Runs resume from ``data/checkpoints/<name>`` after an interruption. Training works
+on any Keras backend (on a GPU machine without TensorFlow: ``KERAS_BACKEND=jax``); the saved
+``.weights.h5`` files load everywhere.
+
+Every saved experiment is one row of ``results/best_model/experiments.csv`` (name, idea, parameters,
+epochs, where it was trained and in how many seconds, its cost on the team's 2-core CPU (measured, or
+estimated by ``benchmarks/training_cost.py`` for runs on a lent GPU), validation accuracy and loss,
+inference images/s from ``benchmarks/results/inference_speed.json``).
+"""
+
+from helpers.studies.best_model.config import *  # noqa: F401,F403  (files and targets)
+from helpers.studies.best_model.costs import (  # noqa: F401
+    cpu_training_cost,
+    cpu_training_seconds,
+    inference_speeds,
+    trained_on,
+)
+from helpers.studies.best_model.experiments import (  # noqa: F401
+    EPOCHS,
+    EXPERIMENTS,
+    RECIPE,
+    VGG_BN,
+    Experiment,
+    get,
+    recipe_table,
+    train,
+)
+from helpers.studies.best_model.selection import (  # noqa: F401
+    candidate_table,
+    deployment_choice,
+    ensemble_candidates,
+    experiment_log,
+    export_summary,
+    write_log,
+)
+from helpers.studies.best_model.tta import (  # noqa: F401
+    TTA_VIEWS,
+    save_tta_outputs,
+    selection_outputs,
+    shift_images,
+    tta_outputs,
+    tta_summary,
+    tta_table,
+)

@@ -1,0 +1,21 @@
+"""The best-model study's files and targets (the modules read these at call time, so a test can move them)."""
+
+from __future__ import annotations
+
+from helpers.core import paths
+
+RESULTS_DIR = paths.REPO_ROOT / "results" / "best_model"
+EXPERIMENTS_CSV = RESULTS_DIR / "experiments.csv"
+#: Notebook 05's results for the management report (its final choice, test-time augmentation, calibration).
+SUMMARY_JSON = RESULTS_DIR / "summary.json"
+INFERENCE_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "inference_speed.json"
+TRAINING_COST_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "training_cost.json"
+SELECTION_DIR = RESULTS_DIR / "selection_outputs"
+TTA_DIR = RESULTS_DIR / "tta_outputs"
+TTA_DEPLOYABLE = 5
+
+TEST_TARGET = 0.950
+BUDGET_SECONDS = 3 * 3600
+#: The deployment bar of the brief, and how much accuracy a faster model may give up.
+SPEED_TARGET = 1000.0
+ACCURACY_TOLERANCE = 0.003

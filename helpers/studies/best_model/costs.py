@@ -1,0 +1,44 @@
+"""What each candidate costs: where it was trained, its CPU training time (measured or estimated), its inference speed."""
+
+from __future__ import annotations
+
+import json
+
+from helpers.models import weights_store
+from helpers.studies.best_model import config
+
+
+def trained_on(record: dict) -> str:
+    """Where a saved model was trained: the GPU's name, or "CPU"."""
+    v = record.get("versions", {})
+    return v["device"] if v.get("device") and v.get("device") != "cpu" else "CPU"
+
+
+def cpu_training_seconds(name: str, cost_path=config.TRAINING_COST_JSON) -> tuple:
+    """``(seconds, how)``: what training ``name`` costs on a 2-core CPU (:func:`cpu_training_cost` of its record)."""
+    return cpu_training_cost(weights_store.load_record(name), cost_path)
+
+
+def cpu_training_cost(rec: dict, cost_path=config.TRAINING_COST_JSON) -> tuple:
+    """``(seconds, how)`` for a saved model's record. ``how`` is "measured" for a model trained on a CPU (its
+    record's time), "estimated" for one trained on a GPU (``benchmarks/training_cost.py``'s estimate for its
+    experiment); an ensemble's is its members' added up (estimated if any member's is); ``(None, None)`` when
+    there is no figure."""
+    if rec.get("architecture") == "ensemble":
+        parts = [cpu_training_seconds(m["name"], cost_path) for m in rec["members"]]
+        if any(p[0] is None for p in parts):
+            return None, None
+        return round(sum(p[0] for p in parts), 1), ("estimated" if any(p[1] == "estimated" for p in parts) else "measured")
+    if trained_on(rec) == "CPU":
+        return weights_store.training_seconds(rec), "measured"
+    costs = json.loads(cost_path.read_text())["results"] if cost_path.is_file() else {}
+    if rec.get("name") in costs:
+        return float(costs[rec["name"]]["estimated_seconds"]), "estimated"
+    return None, None
+
+
+def inference_speeds(path=config.INFERENCE_JSON) -> dict:
+    """``{model: images/s at batch 512}`` from the inference benchmark's results (empty if not run)."""
+    if not path.is_file():
+        return {}
+    return {n: r["images_per_s_batch_512"] for n, r in json.loads(path.read_text())["results"].items()}

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup run test unit notebooks-check clean reports report
+.PHONY: setup run test unit notebooks-check clean reports report colab-links
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ report: setup
 
 unit: setup
 	$(BIN)/python -m pytest tests
+
+# the repository's address ([project.urls] in pyproject.toml) -> the notebooks' Colab badges, README's badge
+# table and the address each set-up cell clones in Colab; `tools/colab_links.py --check` only checks
+colab-links: setup
+	$(BIN)/python tools/colab_links.py
 
 clean:
 	rm -rf $(VENV) data/checkpoints data/cache

@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers.training import cached_transfer
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -33,7 +31,8 @@ quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from helpers import weights_store  # noqa: E402
+from helpers.models import weights_store  # noqa: E402
+from helpers.training import cached_transfer  # noqa: E402
 from helpers.studies import flowers
 
 TARGET_SPEED_UP = 20

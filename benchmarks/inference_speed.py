@@ -46,6 +46,7 @@ def measure_one(name: str, n_large: int, n_single: int) -> dict:
 
     quiet_tensorflow()
     before = _rss_mb()
+    from helpers.evaluation.speed import images_per_second, single_image_rate
     from helpers.inputs import tasks
     from helpers.models import weights_store
     from helpers.training import trainer
@@ -55,24 +56,13 @@ def measure_one(name: str, n_large: int, n_single: int) -> dict:
     reps = -(-n_large // len(x))
     big = x if len(x) >= n_large else __import__("numpy").concatenate([x] * reps)
     big = big[:n_large]
-    model.predict(big[:LARGE_BATCH], batch_size=LARGE_BATCH, verbose=0)  # warm-up (tracing)
-    large = []
-    for _ in range(REPEATS):
-        t = time.perf_counter()
-        model.predict(big, batch_size=LARGE_BATCH, verbose=0)
-        large.append(len(big) / (time.perf_counter() - t))
-    model.predict_on_batch(x[:1])
-    single = []
-    for _ in range(REPEATS):
-        t = time.perf_counter()
-        for i in range(n_single):
-            model.predict_on_batch(x[i % len(x): i % len(x) + 1])
-        single.append(n_single / (time.perf_counter() - t))
+    large = images_per_second(model, big, batch_size=LARGE_BATCH, repeats=REPEATS)  # after a warm-up (tracing)
+    single = single_image_rate(model, x, n=n_single, repeats=REPEATS)
     return {"task": record["task"], "parameters": record.get("params"),
-            "images_per_s_batch_512": round(max(large), 1), "images_per_s_batch_1": round(max(single), 1),
-            "latency_ms_batch_1": round(1000 / max(single), 2), "rss_mb_before_model": before,
+            "images_per_s_batch_512": large, "images_per_s_batch_1": single,
+            "latency_ms_batch_1": round(1000 / single, 2), "rss_mb_before_model": before,
             "peak_rss_mb": _rss_mb(), "n_large": int(len(big)), "n_single": int(n_single),
-            "meets_target": bool(max(large) >= TARGET_IMAGES_PER_S),
+            "meets_target": bool(large >= TARGET_IMAGES_PER_S),
             "weights_sha256": weights_store.load_record(name)["sha256"]}
 
 

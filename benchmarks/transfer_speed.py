@@ -27,9 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.studies import transfer_benchmark
-from helpers.training import cached_transfer
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -39,7 +36,9 @@ quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from helpers import weights_store  # noqa: E402
+from helpers.models import weights_store  # noqa: E402
+from helpers.studies import transfer_benchmark  # noqa: E402
+from helpers.training import cached_transfer  # noqa: E402
 from helpers.core.repro import set_seeds  # noqa: E402
 from helpers.evaluation import metrics
 from helpers.inputs import tasks

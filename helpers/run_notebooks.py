@@ -4,6 +4,12 @@
 
 Each notebook loads its saved weights (``RETRAIN = False``), so nothing is retrained; outputs are
 refreshed and saved. ``make run`` then rebuilds the PDF reports from the refreshed results.
+
+A rerun that reproduces the outputs leaves the file byte-identical (git stays clean): the per-cell execution
+timestamps nbclient records (``metadata.execution``) are dropped, and the file is written in the committed
+format (nbformat's JSON: sorted keys, one-space indent, UTF-8, final newline). The kernel talks to this
+process over CurveZMQ-encrypted TCP where the kernelspec supports it (ipykernel 7 otherwise warns on
+stderr that it "is running over TCP without encryption").
 """
 
 from __future__ import annotations
@@ -27,6 +33,38 @@ def notebooks(selected=()):
     return nbs
 
 
+#: cell metadata that changes on every run although the outputs do not (nbclient's timestamps)
+VOLATILE_CELL_METADATA = ("execution",)
+
+
+def strip_volatile(nb) -> None:
+    """Drop, in place, the cell metadata that changes from run to run (see :data:`VOLATILE_CELL_METADATA`)."""
+    for cell in nb["cells"]:
+        for key in VOLATILE_CELL_METADATA:
+            cell.get("metadata", {}).pop(key, None)
+
+
+def notebook_json(nb) -> str:
+    """The notebook's file text in the committed format: nbformat's JSON (sources and outputs split into
+    lines, sorted keys, one-space indent, UTF-8 unescaped) with a final newline, as ``nbformat.write`` does."""
+    import nbformat
+
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _kernel_config():
+    """Encrypt the kernel's TCP sockets (CurveZMQ keys provisioned by jupyter_client) where the kernelspec
+    declares support and pyzmq has it; ipykernel 7 warns on stderr on every start otherwise."""
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def execute(path, timeout: int | None = None) -> float:
     import nbformat
     from nbclient import NotebookClient
@@ -35,11 +73,14 @@ def execute(path, timeout: int | None = None) -> float:
     nb = nbformat.read(path, as_version=4)
     t = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", config=_kernel_config(),
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     except CellExecutionError as e:
         raise HelpersError(f"{path.name} failed; nothing was overwritten.\n{str(e)[-2000:]}") from None
-    nbformat.write(nb, path)
+    strip_volatile(nb)
+    text = notebook_json(nb)
+    if text != path.read_text(encoding="utf-8"):
+        path.write_text(text, encoding="utf-8")
     return time.perf_counter() - t
 
 

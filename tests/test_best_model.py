@@ -53,7 +53,7 @@ def _save_outputs(folder, name, proba, y):
 
 
 def test_ensemble_candidates_average_selection_outputs(monkeypatch, tmp_path):
-    monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path)
+    monkeypatch.setattr(best_model.config, "SELECTION_DIR", tmp_path)
     y = np.array([0, 1, 1, 0])
     # a is right on 3 of 4, b on 3 of 4 (different ones): their average is right on all 4
     _save_outputs(tmp_path, "a", [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]], y)
@@ -67,7 +67,7 @@ def test_ensemble_candidates_average_selection_outputs(monkeypatch, tmp_path):
 
 
 def test_ensemble_candidates_score_only_the_k_best_members(monkeypatch, tmp_path):
-    monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path)
+    monkeypatch.setattr(best_model.config, "SELECTION_DIR", tmp_path)
     y = np.array([0, 1, 1, 0])
     right = [[0.9, 0.1], [0.1, 0.9], [0.1, 0.9], [0.9, 0.1]]
     _save_outputs(tmp_path, "worst", [[0.1, 0.9]] * 4, y)            # 2 of 4
@@ -125,8 +125,8 @@ def test_cpu_training_cost_is_measured_on_a_cpu_and_estimated_for_a_gpu_run(tmp_
 
 
 def test_tta_outputs_and_summary(monkeypatch, tmp_path):
-    monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path / "sel")
-    monkeypatch.setattr(best_model, "TTA_DIR", tmp_path / "tta")
+    monkeypatch.setattr(best_model.config, "SELECTION_DIR", tmp_path / "sel")
+    monkeypatch.setattr(best_model.config, "TTA_DIR", tmp_path / "tta")
     y = np.array([0, 1, 1, 0])
     _save_outputs(tmp_path / "sel", "a", [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]], y)
     with pytest.raises(FileNotFoundError, match="helpers.best_model tta a"):
@@ -151,7 +151,7 @@ def test_the_deeper_transfer_experiment_trains_on_cached_activations(tiny_fashio
     from helpers.models import weights_store
 
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
-    monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path / "selection")
+    monkeypatch.setattr(best_model.config, "SELECTION_DIR", tmp_path / "selection")
     e = best_model.EXPERIMENTS["fashion_tl_mobilenet_v2_deep"]
     small = dataclasses.replace(e, hparams={**e.hparams, "image_size": 32}, build_kwargs={"backbone_weights": None})
     monkeypatch.setitem(best_model.EXPERIMENTS, e.name, small)

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import evaluate
+from helpers import evaluate, predict
 from helpers.core.paths import REPO_ROOT
-from helpers.serving import predict
 
 
 @pytest.fixture
@@ -86,9 +85,9 @@ def test_predict_command_line_never_shows_a_traceback(tmp_path):
 
 def test_evaluate_rebuilds_every_architecture_in_a_fresh_process(tmp_path):
     """A fresh interpreter knows every architecture (a transfer model, not only those imported by other tests)."""
-    code = ("from helpers import models\n"
-            "m = models.build('transfer', (8, 8, 1), 3, 'softmax', image_size=32)\n"
-            "print(sorted(models.ARCHITECTURES))")
+    code = ("from helpers.models import architectures\n"
+            "m = architectures.build('transfer', (8, 8, 1), 3, 'softmax', image_size=32)\n"
+            "print(sorted(architectures.ARCHITECTURES))")
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-500:]
     assert "transfer" in r.stdout and "own_cnn" in r.stdout

@@ -15,6 +15,7 @@ from helpers import evaluate
 from helpers.core.errors import ChecksumError, DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
 from helpers.serving import predict
+from helpers.inputs import flowers as photos
 from helpers.studies import flowers
 
 SIZE = 32
@@ -40,8 +41,8 @@ def make_flowers(root, per_class=10):
 def tiny_flowers(tmp_path, monkeypatch):
     root = make_flowers(tmp_path / "flower_photos")
     monkeypatch.setenv("FLOWER_PHOTOS_DIR", str(root))
-    monkeypatch.setattr(flowers, "manifest_path", lambda: tmp_path / "manifests" / "flower_photos.csv")
-    monkeypatch.setattr(flowers, "RUNS_JSON", tmp_path / "runs.json")
+    monkeypatch.setattr(flowers.FOLDER, "manifest_path", lambda: tmp_path / "manifests" / "flower_photos.csv")
+    monkeypatch.setattr(flowers.config, "RUNS_JSON", tmp_path / "runs.json")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedFilesWarning)
         data = flowers.load_splits((SIZE, SIZE, 3))
@@ -84,9 +85,9 @@ def test_standard_and_accelerated_training_agree(tiny_flowers):
 
 def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, monkeypatch, tmp_path, capsys):
     _, data = tiny_flowers
-    monkeypatch.setattr(flowers, "LEARNING_RATES", (0.001, 0.1))
-    monkeypatch.setattr(flowers, "MOMENTA", (0.9,))
-    monkeypatch.setattr(flowers, "IMAGE_SIZE", SIZE)                   # the tiny study's side
+    monkeypatch.setattr(flowers.config, "LEARNING_RATES", (0.001, 0.1))
+    monkeypatch.setattr(flowers.config, "MOMENTA", (0.9,))
+    monkeypatch.setattr(flowers.config, "IMAGE_SIZE", SIZE)                   # the tiny study's side
     kw = dict(data=data, backbone_weights=None, epochs=2, batch_size=8)
     seven = flowers.task_7(**kw)
     eight = flowers.task_8(**kw)
@@ -127,7 +128,7 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
 
     flowers.task_5(**kw)
     for name, value in (("EPOCHS", 2), ("BATCH_SIZE", 8), ("FINAL_IMAGE_SIZES", (SIZE, 40))):  # the tiny study's
-        monkeypatch.setattr(flowers, name, value)
+        monkeypatch.setattr(flowers.config, name, value)
     built = flowers_report.build(tmp_path / "report.pdf", speed=None)
     assert 1 <= pdf.page_count(built) <= flowers_report.MAX_PAGES
     text = pdf.pdf_text(built)
@@ -142,7 +143,7 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
 def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeypatch):
     """Deeper tails on cached activations of mirrored photos: chosen on validation, then trained, saved, checked."""
     _, data = tiny_flowers
-    monkeypatch.setattr(flowers, "DEEP_EPOCHS", 2)
+    monkeypatch.setattr(flowers.config, "DEEP_EPOCHS", 2)
     twice = flowers.mirrored(data)
     assert len(twice["train"][1]) == 2 * len(data["train"][1]) and twice["val"] is data["val"]
     assert (twice["train"][0][len(data["train"][1]):] == data["train"][0][:, :, ::-1]).all()
@@ -180,7 +181,7 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     # the report's section: the study's table in order, the choice, the model and what mirror images add
     from helpers.reports import flowers_report
 
-    monkeypatch.setattr(flowers, "BATCH_SIZE", 8)
+    monkeypatch.setattr(flowers.config, "BATCH_SIZE", 8)
     part = flowers_report.deeper_data(flowers.load_runs(), record, deep=record)
     assert [(r["tail"], r["mirror"]) for r in part["table"]] == [*((t, True) for t in tails),
                                                                  (flowers.deep_choice(runs)["tail"], False)]
@@ -215,7 +216,7 @@ def test_offline_and_absent_is_a_clear_error(monkeypatch):
     def refuse(*a, **k):
         raise ConnectionError("no route to host")
 
-    monkeypatch.setattr(flowers, "download", refuse)
+    monkeypatch.setattr(photos, "download", refuse)
     with pytest.raises(DataNotFoundError, match="FLOWER_PHOTOS_DIR") as e:
         flowers.dataset_dir()
     assert "no internet" in str(e.value) and "flower_photos.tgz" in str(e.value)

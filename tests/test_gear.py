@@ -10,10 +10,12 @@ import pytest
 from PIL import Image
 
 from helpers import evaluate
+from helpers import predict as predict_command
 from helpers.core.errors import DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
 from helpers.inputs.images import pad_to_square, resize_rgb
 from helpers.serving import predict
+from helpers.inputs import gear as catalogue
 from helpers.studies import gear
 
 MODES = ["RGB", "RGBA", "L", "P", "CMYK", "LA"]
@@ -52,7 +54,7 @@ def make_catalogue(root, per_class=8):
 def catalogue(tmp_path, monkeypatch):
     root = make_catalogue(tmp_path / "gear_images")
     monkeypatch.setenv("GEAR_IMAGES_DIR", str(root))
-    monkeypatch.setattr(gear, "manifest_path", lambda: tmp_path / "manifests" / "gear_images.csv")
+    monkeypatch.setattr(gear.FOLDER, "manifest_path", lambda: tmp_path / "manifests" / "gear_images.csv")
     return root
 
 
@@ -81,7 +83,7 @@ def test_missing_data_offline_is_a_clear_error(monkeypatch):
     def refuse(*a, **k):
         raise ConnectionError("no route to host")
 
-    monkeypatch.setattr(gear, "download", refuse)
+    monkeypatch.setattr(catalogue, "download", refuse)
     with pytest.raises(DataNotFoundError, match="GEAR_IMAGES_DIR") as e:
         gear.dataset_dir()
     assert "no internet" in str(e.value) and "data/gear_images" in str(e.value)
@@ -155,7 +157,7 @@ def test_own_cnn_trains_saves_evaluates_and_predicts(catalogue, tmp_path, capsys
     out = list(predict.predict_files([photo, bad], "gear"))
     assert out[0]["label"] in gear.CLASS_NAMES and 0 <= out[0]["confidence"] <= 1
     assert "error" in out[1] and "bad.jpg" in out[1]["error"]
-    assert predict.main(["--task", "gear", str(photo)]) == 0
+    assert predict_command.main(["--task", "gear", str(photo)]) == 0
 
 
 def test_transfer_steps_train_on_cached_features(catalogue):

@@ -118,3 +118,78 @@ def test_fashion_style_crop_fills_the_square_with_the_item():
     speck = blank.copy()
     speck[25, 25] = 0                                                      # one dark pixel is not an item
     assert to_fashion_mnist_style(Image.fromarray(speck), crop=True).mean() > 200
+
+
+def test_hundred_megapixel_phone_photo_opens_reduced_and_is_classified(tmp_path):
+    """A legal 100-megapixel JPEG (above Pillow's decompression-bomb limit, about 89 Mpx) is decoded
+    by the JPEG decoder at a reduced scale, without any warning, and classified."""
+    import shutil
+    import warnings
+    from pathlib import Path
+
+    from PIL import ImageDraw
+
+    from helpers.core import paths
+    from helpers.inputs.images import MIN_DECODED_SIDE
+    from helpers.serving.predict import predict_files
+
+    photo = Image.new("RGB", (12_500, 8_000), "white")
+    ImageDraw.Draw(photo).rectangle((4_000, 1_500, 8_500, 6_500), fill=(30, 30, 30))  # a dark item
+    path = save(photo, tmp_path / "phone.jpg", quality=70, subsampling=2)
+    del photo
+    assert 12_500 * 8_000 > Image.MAX_IMAGE_PIXELS
+    limit = Image.MAX_IMAGE_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        im = open_rgb(path)
+    assert im.mode == "RGB" and im.size == (3_125, 2_000)                 # 1/4, in the decoder
+    assert min(im.size) >= MIN_DECODED_SIDE and Image.MAX_IMAGE_PIXELS == limit
+    arr = np.asarray(im)
+    assert tuple(arr[10, 10]) == (255, 255, 255) and arr[1_000, 1_500].max() < 60
+
+    source = Path(__file__).resolve().parent.parent / "weights"
+    if not (source / "fashion_dense.weights.h5").is_file():
+        pytest.skip("the saved fashion_dense model is not in weights/")
+    for suffix in (".json", ".weights.h5"):
+        shutil.copy(source / f"fashion_dense{suffix}", paths.weights_dir())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        rows = list(predict_files([path], "fashion"))
+    assert len(rows) == 1 and "error" not in rows[0] and rows[0]["label"] and rows[0]["model"] == "fashion_dense"
+
+
+def _png_claiming(tmp_path, width, height):
+    """A tiny valid PNG whose IHDR (size and CRC patched) claims ``width`` x ``height`` pixels."""
+    import struct
+    import zlib
+
+    data = bytearray(save(Image.new("L", (4, 4), 128), tmp_path / "claim.png").read_bytes())
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path = tmp_path / "absurd.png"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_absurdly_large_image_is_one_clear_error_line(tmp_path, monkeypatch):
+    import warnings
+
+    from helpers.inputs import images
+
+    limit = Image.MAX_IMAGE_PIXELS
+    path = _png_claiming(tmp_path, 100_000, 100_000)                     # 10 gigapixels, from its header
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImageLoadError) as e:
+            open_rgb(path)
+    message = str(e.value)
+    assert "\n" not in message and "Traceback" not in message and "decompression bomb" not in message
+    assert "absurd.png" in message and "too large" in message and "10,000,000,000 pixels" in message
+    assert f"{images.MAX_PIXELS:,}" in message and "resize it below 400 megapixels" in message
+    assert Image.MAX_IMAGE_PIXELS == limit                                # Pillow's own limit is restored
+    # a size above MAX_PIXELS (lowered here) is refused from the header, with its width and height
+    monkeypatch.setattr(images, "MAX_PIXELS", 1_000)
+    with pytest.raises(ImageLoadError, match=r"too large \(40 x 30 = 1,200 pixels; the limit is 1,000 pixels, "
+                                             r"0\.001 megapixels\); resize it below 0\.001 megapixels"):
+        open_rgb(save(Image.new("RGB", (40, 30)), tmp_path / "small.png"))

@@ -53,3 +53,12 @@ def test_every_code_cell_compiles_with_this_python(nb):
     """Catches syntax that only newer Pythons accept (e.g. nested f-strings reusing quotes) in seconds."""
     for i, c in enumerate(code_cells(nb)):
         compile("".join(c["source"]), f"{nb.name}[cell {i}]", "exec")
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_cell_carries_execution_timestamps(nb):
+    """Timestamps change on every run although the outputs do not; ``python -m helpers.run_notebooks``
+    drops them so that an unchanged rerun leaves git clean (JupyterLab adds none unless asked to)."""
+    cells = json.loads(nb.read_text())["cells"]
+    stamped = [c.get("id") for c in cells if "execution" in c.get("metadata", {})]
+    assert not stamped, f"cells with metadata.execution timestamps (rerun with helpers.run_notebooks): {stamped}"

@@ -19,7 +19,11 @@ RECORDS = sorted((REPO_ROOT / "weights").glob("*.json"))
 REPRODUCED_BY_NOTEBOOK = {"fashion_vgg_bn": "05_best_model.ipynb", "fashion_tl_mobilenet_v2_deep": "05_best_model.ipynb",
                           "fashion_ensemble": "05_best_model.ipynb",
                           "fashion_tl_": "03_transfer_learning_benchmark.ipynb",
-                          "flowers_": "08_flowers_transfer_learning.ipynb"}
+                          "flowers_": "08_flowers_transfer_learning.ipynb",
+                          "fashion_dense": "02_baselines.ipynb", "fashion_simple_cnn": "02_baselines.ipynb",
+                          "fashion_binary_cnn": "07_binary_clothing_vs_footwear.ipynb",
+                          "gear_own_cnn_unweighted": "09_gear_catalogue.ipynb",
+                          "gear_tl_mobilenet_v2_frozen": "09_gear_catalogue.ipynb"}
 
 
 def notebook_says_reproduced(name: str, notebook: str, recorded_accuracy: float) -> bool:
@@ -29,7 +33,7 @@ def notebook_says_reproduced(name: str, notebook: str, recorded_accuracy: float)
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             for line in "".join(out.get("text", "")).splitlines():
-                if (line.split() and line.split()[0] == name and line.rstrip().endswith("-> reproduced")
+                if (line.split() and line.split()[0].rstrip(":") == name and line.rstrip().endswith("-> reproduced")
                         and f"(recorded {recorded_accuracy:.4f})" in line):
                     return True
     return False

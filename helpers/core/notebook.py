@@ -1,28 +1,51 @@
 """What every notebook's first cell runs after it has found the project.
 
-In Google Colab it installs the few packages Colab lacks; everywhere it silences TensorFlow's
-log lines, sets the seeds, fixes matplotlib's look, and prints one line saying where it runs.
+In Google Colab (where the set-up cell has just cloned the project into /content) it installs the few
+packages Colab lacks; everywhere it silences TensorFlow's log lines, sets the seeds, fixes matplotlib's
+look, and prints one line saying where it runs and whether a GPU is present. No data are fetched here: the
+loaders find Fashion-MNIST or download it from the official mirror on first use (``helpers.inputs``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+from helpers.core.paths import REPO_ROOT
 from helpers.core.repro import DEFAULT_SEED, quiet_tensorflow, set_seeds
 
-#: import name -> pip requirement, for what Colab does not ship
-COLAB_EXTRAS = {"keras_tuner": "keras-tuner==1.4.8", "nbval": "nbval==0.11.0"}
+#: Import name -> distribution of what the notebooks need and Colab does not ship: KerasTuner (notebook 04's
+#: search with RETRAIN = True; Colab has the TensorBoard it needs), pinned as in requirements.txt. Colab's own
+#: TensorFlow, Keras, NumPy, pandas, scikit-learn, ... are kept: replacing them means a runtime restart and a
+#: CPU-only TensorFlow, and outputs in Colab may differ in the last digits anyway (strict nbval runs on the
+#: project's pinned machines, not in Colab). nbval, typst and pypdf serve the tests and the PDF reports only.
+COLAB_EXTRAS = {"keras_tuner": "keras-tuner"}
+
+REQUIREMENTS = REPO_ROOT / "requirements.txt"
 
 
 def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+def pinned(dist: str, requirements: Path = REQUIREMENTS) -> str:
+    """``dist==version`` as pinned in requirements.txt (``dist`` alone if it is not pinned there)."""
+    try:
+        text = requirements.read_text()
+    except OSError:
+        return dist
+    m = re.search(rf"^{re.escape(dist)}\s*==\s*([^\s#;]+)", text, re.M | re.I)
+    return f"{dist}=={m.group(1)}" if m else dist
+
+
 def install_missing(extras=COLAB_EXTRAS) -> list[str]:
-    missing = [req for mod, req in extras.items() if importlib.util.find_spec(mod) is None]
+    """pip-install (pinned) the distributions whose module cannot be imported; returns them."""
+    missing = [pinned(dist) for mod, dist in extras.items() if importlib.util.find_spec(mod) is None]
     if missing:
+        print(f"installing what Colab lacks: {' '.join(missing)}", flush=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
     return missing
 
@@ -45,8 +68,11 @@ def setup(seed: int = DEFAULT_SEED) -> dict:
     env = {"colab": in_colab(), "backend": keras.backend.backend(), "keras": keras.__version__,
            "gpu": bool(gpus), "seed": seed}
     where = "Google Colab" if env["colab"] else "local machine"
+    no_gpu = "no GPU: CPU only (loading saved weights needs none)"
+    if env["colab"]:
+        no_gpu = "no GPU (Runtime > Change runtime type adds one; loading saved weights needs none)"
     print(f"{where} | Keras {env['keras']} on {env['backend']} | "
-          f"{'GPU available' if gpus else 'no GPU: CPU only (loading saved weights needs none)'} | seed {seed}")
+          f"{'GPU available' if gpus else no_gpu} | seed {seed}")
     return env
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # helpers/core/paths.py -> the repository
 
 #: Environment variables a user can set.
 ENV_DATA_DIR = "HELPERS_DATA_DIR"          # replaces <repo>/data

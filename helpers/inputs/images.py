@@ -42,7 +42,7 @@ _PIXEL_LIMIT_LOCK = threading.Lock()
 
 
 def open_rgb(path: str | Path) -> Image.Image:
-    """Open ``path`` fully (decoding every pixel) and return an upright RGB image.
+    """Open ``path`` and decode it now (truncated files fail here, not later): an upright RGB image.
 
     :param path: an image file of any format, mode and size up to :data:`MAX_PIXELS`.
     :returns: an RGB :class:`PIL.Image.Image`, at full size when the file is within Pillow's
@@ -136,7 +136,7 @@ def too_large_message(path: Path, pixels: int | None, size: tuple[int, int] | No
     :param size: its ``(width, height)`` when known.
     :returns: what went wrong (size, limit) and what to do.
     """
-    mp = MAX_PIXELS // 1_000_000
+    mp = f"{MAX_PIXELS / 1_000_000:g}"
     if pixels is None:
         found = f"more than {2 * MAX_PIXELS:,} pixels"
     elif size is not None:

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from helpers import evaluate
+from helpers import flowers as flowers_command
 from helpers.core.errors import ChecksumError, DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
 from helpers.serving import predict
@@ -224,7 +225,7 @@ def test_offline_and_absent_is_a_clear_error(monkeypatch):
 
 def test_cli_lists_tasks_and_refuses_unknown_ones(capsys):
     with pytest.raises(SystemExit):
-        flowers.main(["task_99"])
+        flowers_command.main(["task_99"])
     assert "invalid choice" in capsys.readouterr().err
     assert list(flowers.TASKS) == [f"task_{i}" for i in range(1, 11)]
 

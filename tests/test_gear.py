@@ -15,7 +15,7 @@ from helpers.core.errors import DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
 from helpers.inputs.images import pad_to_square, resize_rgb
 from helpers.serving import predict
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear as gear_photos
 from helpers.studies import gear
 
 MODES = ["RGB", "RGBA", "L", "P", "CMYK", "LA"]
@@ -83,7 +83,7 @@ def test_missing_data_offline_is_a_clear_error(monkeypatch):
     def refuse(*a, **k):
         raise ConnectionError("no route to host")
 
-    monkeypatch.setattr(catalogue, "download", refuse)
+    monkeypatch.setattr(gear_photos, "download", refuse)
     with pytest.raises(DataNotFoundError, match="GEAR_IMAGES_DIR") as e:
         gear.dataset_dir()
     assert "no internet" in str(e.value) and "data/gear_images" in str(e.value)

@@ -56,9 +56,9 @@ def test_best_model_experiment_trains_tiny_and_logs(tiny_fashion, monkeypatch, t
     from helpers.studies import best_model
 
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion[0]))
-    monkeypatch.setattr(best_model, "EXPERIMENTS_CSV", tmp_path / "experiments.csv")
-    monkeypatch.setattr(best_model, "INFERENCE_JSON", tmp_path / "none.json")
-    monkeypatch.setattr(best_model, "SELECTION_DIR", tmp_path / "selection")
+    monkeypatch.setattr(best_model.config, "EXPERIMENTS_CSV", tmp_path / "experiments.csv")
+    monkeypatch.setattr(best_model.config, "INFERENCE_JSON", tmp_path / "none.json")
+    monkeypatch.setattr(best_model.config, "SELECTION_DIR", tmp_path / "selection")
     _, rec = best_model.train("fashion_vgg_bn", epochs=2, batch_size=16)
     assert rec["notes"]["direction"] == "own network" and rec["training"]["schedule"]["kind"] == "cosine"
     assert "refit" not in rec["training"]  # a fixed cosine budget: the selection run is the model

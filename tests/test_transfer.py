@@ -5,6 +5,7 @@ import pytest
 
 from helpers.inputs import tasks
 from helpers.models import transfer
+from helpers.models import architectures
 from helpers.training import cached_transfer, trainer
 
 
@@ -71,7 +72,7 @@ def test_a_replay_on_other_data_is_refused(tiny_rgb_task, isolated_dirs):
 
 def test_tail_model_reproduces_the_backbone_output():
 
-    model = trainer.models.build("transfer", (8, 8, 1), 3, "softmax", backbone="mobilenet_v2", image_size=32)
+    model = architectures.build("transfer", (8, 8, 1), 3, "softmax", backbone="mobilenet_v2", image_size=32)
     x = np.random.default_rng(0).integers(0, 255, (2, 8, 8, 1)).astype(np.float32)
     pooled, cut = transfer.feature_extractor(model, "mobilenet_v2", with_tail_inputs=True)(x)
     np.testing.assert_allclose(np.asarray(transfer.tail_model(model, "mobilenet_v2")(cut)),

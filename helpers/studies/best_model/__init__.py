@@ -19,7 +19,8 @@ estimated by ``benchmarks/training_cost.py`` for runs on a lent GPU), validation
 inference images/s from ``benchmarks/results/inference_speed.json``).
 """
 
-from helpers.studies.best_model.config import *  # noqa: F401,F403  (files and targets)
+from helpers.core.settings import settings_of
+from helpers.studies.best_model import config
 from helpers.studies.best_model.costs import (  # noqa: F401
     cpu_training_cost,
     cpu_training_seconds,
@@ -53,3 +54,5 @@ from helpers.studies.best_model.tta import (  # noqa: F401
     tta_summary,
     tta_table,
 )
+
+__getattr__ = settings_of(config)  # the study's settings, read from config at access time

@@ -32,7 +32,8 @@ from helpers.inputs.flowers import (  # noqa: F401
     load_splits,
     prepare_image,
 )
-from helpers.studies.flowers.config import *  # noqa: F401,F403  (the study's settings)
+from helpers.core.settings import settings_of
+from helpers.studies.flowers import config
 from helpers.studies.flowers.final_models import (  # noqa: F401
     deep_choice,
     depth_study,
@@ -70,3 +71,5 @@ from helpers.studies.flowers.tasks import (  # noqa: F401
     task_9,
     task_10,
 )
+
+__getattr__ = settings_of(config)  # the study's settings, read from config at access time

@@ -37,7 +37,8 @@ from helpers.studies.gear.baseline import (  # noqa: F401
     classical_baseline,
     scores,
 )
-from helpers.studies.gear.config import *  # noqa: F401,F403  (the study's settings)
+from helpers.core.settings import settings_of
+from helpers.studies.gear import config
 from helpers.studies.gear.data_summary import dataset_summary, split_counts  # noqa: F401
 from helpers.studies.gear.new_photos import predict_new_images  # noqa: F401
 from helpers.studies.gear.own_cnn import (  # noqa: F401
@@ -49,3 +50,4 @@ from helpers.studies.gear.own_cnn import (  # noqa: F401
 from helpers.studies.gear.speed import load_inference_speeds, record_inference_speeds  # noqa: F401
 from helpers.studies.gear.transfer_models import train_transfer  # noqa: F401
 
+__getattr__ = settings_of(config)  # the study's settings, read from config at access time

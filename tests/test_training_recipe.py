@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import TINY_FIT
 
+from helpers import best_model as best_model_command
 from helpers.models import weights_store
 from helpers.training import trainer
 
@@ -68,4 +69,4 @@ def test_best_model_experiment_trains_tiny_and_logs(tiny_fashion, monkeypatch, t
     df = best_model.write_log()
     assert list(df["name"]) == ["fashion_vgg_bn"] and (tmp_path / "experiments.csv").is_file()
     assert df.loc[0, "val_accuracy"] == rec["metrics"]["val"]["accuracy"] and df.loc[0, "epochs"] == 2
-    assert best_model.main(["train", "nope"]) != 0
+    assert best_model_command.main(["train", "nope"]) != 0

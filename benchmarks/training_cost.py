@@ -47,7 +47,7 @@ def measure_one(name: str, batches: int) -> dict:
 
     from helpers.inputs import tasks
     from helpers.studies import best_model
-    from helpers.training import trainer
+    from helpers.training import recipe, trainer
 
     e = best_model.get(name)
     if e.architecture == "transfer":
@@ -57,7 +57,7 @@ def measure_one(name: str, batches: int) -> dict:
     data = task.load_splits()
     (x_train, y_train), (x_val, _) = data["train"], data["val"]
     model = trainer.build_model("fashion", e.architecture, dict(e.hparams))
-    loss = trainer.smoothed_sparse_crossentropy(t["label_smoothing"], task.n_outputs) if t.get("label_smoothing") \
+    loss = recipe.smoothed_sparse_crossentropy(t["label_smoothing"], task.n_outputs) if t.get("label_smoothing") \
         else "sparse_categorical_crossentropy"
     opt = keras.optimizers.get({"class_name": t["optimizer"],
                                 "config": {"learning_rate": t["learning_rate"], **t.get("optimizer_config", {})}})

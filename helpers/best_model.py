@@ -4,6 +4,7 @@
     python -m helpers.best_model train NAME [--retrain] [--mixed-precision] [--steps-per-execution 16]
     python -m helpers.best_model tta [NAME ...] [--split val|test]   # save test-time-augmented outputs
     python -m helpers.best_model log                   # rewrite results/best_model/experiments.csv
+    python -m helpers.best_model teacher               # round two: choose the teacher on validation, save it and its outputs
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def _main(argv=None) -> int:
     t.add_argument("--steps-per-execution", type=int, default=None,
                    help="batches per call of the compiled training step (16 on a GPU: same updates, less overhead)")
     sub.add_parser("log")
+    sub.add_parser("teacher", help="choose the teacher on validation, compute its outputs on every split, save both")
     tt = sub.add_parser("tta", help="save the test-time-augmented validation outputs of saved experiments")
     tt.add_argument("names", nargs="*", help="experiments (default: every saved own-network experiment)")
     tt.add_argument("--split", choices=("val", "test"), default="val")
@@ -45,6 +47,13 @@ def _main(argv=None) -> int:
                                    if e.architecture != "transfer" and weights_store.exists(n)]:
             path = study.save_tta_outputs(study.get(name).name, split=args.split)
             print(f"{name}: {paths.display_path(path)}", flush=True)
+    elif args.command == "teacher":
+        from helpers.studies.best_model import teacher
+
+        table = teacher.candidates()
+        print(table.to_string(index=False), flush=True)
+        _, rec = teacher.build(teacher.choose(table))
+        print(json.dumps({"name": rec["name"], "members": rec["notes"]["members"], "metrics": rec["metrics"]}))
     else:
         print(study.write_log().to_string(index=False))
     return 0

@@ -6,24 +6,24 @@ from conftest import TINY_FIT
 
 from helpers import best_model as best_model_command
 from helpers.models import weights_store
-from helpers.training import trainer
+from helpers.training import recipe, trainer
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_final_fraction():
-    lr = trainer.lr_schedule_values({"kind": "cosine", "warmup_epochs": 2, "final_fraction": 0.01}, 0.1, 10)
+    lr = recipe.lr_schedule_values({"kind": "cosine", "warmup_epochs": 2, "final_fraction": 0.01}, 0.1, 10)
     assert len(lr) == 10
     assert lr[0] < lr[1] < lr[2] == pytest.approx(0.1)
     assert all(a >= b for a, b in zip(lr[2:], lr[3:]))
     assert lr[-1] == pytest.approx(0.001)
-    assert trainer.lr_schedule_values(None, 0.1, 5) is None
+    assert recipe.lr_schedule_values(None, 0.1, 5) is None
     with pytest.raises(ValueError, match="unknown"):
-        trainer.lr_schedule_values({"kind": "step"}, 0.1, 5)
+        recipe.lr_schedule_values({"kind": "step"}, 0.1, 5)
 
 
 def test_label_smoothing_matches_its_formula():
     import keras
 
-    loss = trainer.smoothed_sparse_crossentropy(0.1, 4)
+    loss = recipe.smoothed_sparse_crossentropy(0.1, 4)
     y = np.array([0, 3])
     p = np.array([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]], dtype="float32")
     target = np.eye(4)[y] * 0.9 + 0.025
@@ -31,7 +31,7 @@ def test_label_smoothing_matches_its_formula():
     got = keras.ops.convert_to_numpy(loss(y, p))
     assert np.allclose(got, expected, atol=1e-5)
     with pytest.raises(ValueError):
-        trainer.smoothed_sparse_crossentropy(1.0, 4)
+        recipe.smoothed_sparse_crossentropy(1.0, 4)
 
 
 def test_fit_with_the_recipe_records_it_and_refits_on_the_same_schedule(tiny_task):
@@ -41,7 +41,7 @@ def test_fit_with_the_recipe_records_it_and_refits_on_the_same_schedule(tiny_tas
                               refit_on_train_and_val=True)
     t = rec["training"]
     assert t["optimizer_config"] == {"weight_decay": 1e-4} and t["label_smoothing"] == 0.1 and t["schedule"] == schedule
-    expected = trainer.lr_schedule_values(schedule, TINY_FIT["learning_rate"], 4)
+    expected = recipe.lr_schedule_values(schedule, TINY_FIT["learning_rate"], 4)
     assert rec["history"]["learning_rate"] == pytest.approx(expected, rel=1e-5)
     assert t["refit"]["history"]["learning_rate"][:t["best_epoch"]] == pytest.approx(expected[:t["best_epoch"]], rel=1e-5)
     assert rec["metrics"]["test"]["accuracy"] > 0.6

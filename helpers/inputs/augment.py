@@ -55,3 +55,44 @@ class RandomShift(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "max_shift": self.max_shift, "fill_value": self.fill_value, "seed": self.seed}
+
+
+def shift_images(x, dy: int, dx: int):
+    """Images ``(n, h, w, c)`` moved ``dy`` pixels down and ``dx`` right, the uncovered border filled with 0
+    (NumPy; :class:`Shift` is the same inside a model)."""
+    import numpy as np
+
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"expected images shaped (n, height, width, channels), got {x.shape}")
+    h, w = x.shape[1:3]
+    if abs(dy) >= h or abs(dx) >= w:
+        raise ValueError(f"a shift of ({dy}, {dx}) pixels leaves nothing of a {h}x{w} image")
+    out = np.zeros_like(x)
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        x[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class Shift(keras.layers.Layer):
+    """A fixed whole-pixel shift, ``dy`` down and ``dx`` right, zero filled, at training and inference alike: one
+    view of test-time augmentation inside a model (the same images as :func:`shift_images`)."""
+
+    def __init__(self, dy: int, dx: int, **kwargs):
+        super().__init__(**kwargs)
+        self.dy, self.dx = int(dy), int(dx)
+
+    def call(self, images):
+        p = max(abs(self.dy), abs(self.dx))
+        if p == 0:
+            return images
+        h, w = images.shape[1], images.shape[2]
+        x = ops.pad(images, [[0, 0], [p, p], [p, p], [0, 0]])
+        return x[:, p - self.dy:p - self.dy + h, p - self.dx:p - self.dx + w, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "dy": self.dy, "dx": self.dx}

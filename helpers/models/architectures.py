@@ -231,19 +231,27 @@ def catalogue_cnn(input_shape, n_outputs, output_activation, filters=(16, 32, 64
 
 
 @register("ensemble")
-def ensemble(input_shape, n_outputs, output_activation, members=(), name="ensemble"):
+def ensemble(input_shape, n_outputs, output_activation, members=(), views=None, name="ensemble"):
     """The average of the softmax outputs of several saved models (``members``: each a dict with the
-    member's ``name``, ``architecture`` and ``hparams``, as in its record). One Keras model holding every
-    member, so that it saves, loads, evaluates and predicts like any other (``helpers.training.ensemble``)."""
+    member's ``name``, ``architecture`` and ``hparams``, as in its record), each on every view of ``views``
+    (test-time augmentation: whole-pixel shifts ``(down, right)``; ``None``: the image as it is). One Keras model
+    holding every member, so that it saves, loads, evaluates and predicts like any other
+    (``helpers.training.ensemble``)."""
     import keras
     from keras import layers
 
-    if len(members) < 2:
-        raise ValueError("an ensemble needs at least two members")
+    from helpers.inputs.augment import Shift
+
+    if len(members) < 2 and not views:
+        raise ValueError("an ensemble needs at least two members (or one member and several views)")
     inputs = keras.Input(input_shape, name="pixels")
+    shifted = [inputs] if not views else [Shift(dy, dx, name=f"view_{dy}_{dx}".replace("-", "m"))(inputs)
+                                          for dy, dx in views]
     outputs = []
     for i, m in enumerate(members):
         sub = build(m["architecture"], input_shape, n_outputs, output_activation,
                     **{**m.get("hparams", {}), "name": f"member_{i + 1}"})
-        outputs.append(sub(inputs))
+        outputs.extend(sub(x) for x in shifted)
+    if len(outputs) == 1:
+        return keras.Model(inputs, outputs[0], name=name)
     return keras.Model(inputs, layers.Average(name="average", dtype="float32")(outputs), name=name)

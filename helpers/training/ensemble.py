@@ -25,8 +25,9 @@ def member_spec(name: str) -> dict:
             "sha256": rec["sha256"]}
 
 
-def build_ensemble(task: str, member_names, input_shape=None):
-    """An ensemble model whose members carry the saved members' weights (all must share one input shape)."""
+def build_ensemble(task: str, member_names, input_shape=None, views=None):
+    """An ensemble model whose members carry the saved members' weights (all must share one input shape); ``views``:
+    test-time augmentation, whole-pixel shifts ``(down, right)`` each member sees (``None``: the image only)."""
     specs = [member_spec(n) for n in member_names]
     records = [weights_store.load_record(n) for n in member_names]
     tasks_of = {r["task"] for r in records}
@@ -36,18 +37,29 @@ def build_ensemble(task: str, member_names, input_shape=None):
     if len(shapes) != 1:
         raise ValueError(f"the members take different input shapes: {sorted(shapes)}")
     input_shape = input_shape or (list(shapes)[0] or None)
-    model = trainer.build_model(task, "ensemble", {"members": [{k: s[k] for k in ("name", "architecture", "hparams")}
-                                                                for s in specs]}, input_shape=input_shape)
+    model = trainer.build_model(task, "ensemble", hparams(specs, views), input_shape=input_shape)
     for i, name in enumerate(member_names):
         member, _ = trainer.load(name)
         model.get_layer(f"member_{i + 1}").set_weights(member.get_weights())
     return model, specs
 
 
-def make_ensemble(name: str, member_names, task: str = "fashion", data: dict | None = None, notes: dict | None = None):
-    """Build, score (validation, then test once) and save the ensemble ``name``; returns ``(model, record)``."""
+def hparams(specs, views=None) -> dict:
+    """The ensemble's hyperparameters as recorded: its members (name, architecture, hparams) and its views."""
+    return {"members": [{k: s[k] for k in ("name", "architecture", "hparams")} for s in specs],
+            **({"views": [[int(dy), int(dx)] for dy, dx in views]} if views else {})}
+
+
+def make_ensemble(name: str, member_names, task: str = "fashion", data: dict | None = None, notes: dict | None = None,
+                  views=None, probabilities: dict | None = None):
+    """Build, score (validation, then test once) and save the ensemble ``name``; returns ``(model, record)``.
+
+    ``views``: test-time augmentation inside the model (see :func:`build_ensemble`). ``probabilities``
+    (``{split: (N, C)}``): the ensemble's outputs where they were already computed (member by member, e.g. for a
+    teacher's outputs on every split), scored instead of predicting again; ``helpers.evaluate --check`` rebuilds
+    the model and checks them."""
     member_names = list(member_names)
-    model, specs = build_ensemble(task, member_names)
+    model, specs = build_ensemble(task, member_names, views=views)
     input_shape = weights_store.load_record(member_names[0]).get("input_shape")
     data = data if data is not None else tasks.get(task).load_splits()
     records = [weights_store.load_record(n) for n in member_names]
@@ -56,13 +68,13 @@ def make_ensemble(name: str, member_names, task: str = "fashion", data: dict | N
     scored = ("test",) if refit else ("val", "test")
     record = {"task": task, "architecture": "ensemble",
               **({"input_shape": input_shape} if input_shape else {}),
-              "hparams": {"members": [{k: s[k] for k in ("name", "architecture", "hparams")} for s in specs]},
+              "hparams": hparams(specs, views),
               "members": [{"name": s["name"], "sha256": s["sha256"]} for s in specs],
               "training": {"seconds": round(float(sum(s or 0.0 for s in seconds)), 1),
                            "note": "no training of its own: the members' training times added up"},
               "params": int(model.count_params()), "trainable_params": 0, "history": {},
-              "metrics": {s: metrics.classification_metrics(data[s][1], trainer.predict_proba(model, data[s][0]))
-                          for s in scored},
+              "metrics": {s: metrics.classification_metrics(data[s][1], (probabilities or {}).get(s) if (
+                  probabilities or {}).get(s) is not None else trainer.predict_proba(model, data[s][0])) for s in scored},
               "notes": {**(notes or {}), **({"no_validation_metrics": (
                   f"members {', '.join(refit)} were refitted on training + validation images, so the ensemble's "
                   "validation score would be inflated; it is not recorded (choose ensembles on the members' "

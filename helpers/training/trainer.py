@@ -25,6 +25,7 @@ import numpy as np
 
 from helpers.core import paths
 from helpers.core.repro import DEFAULT_SEED, set_seeds
+from helpers.training.recipe import lr_schedule_values, precision_policy, smoothed_sparse_crossentropy
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
 from helpers.models import architectures, weights_store
@@ -144,7 +145,8 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
             reduce_lr_patience: int | None = None, lr_schedule: list | None = None,
             steps_per_execution: int = 1, input_pipeline: str = "keras", seed: int = DEFAULT_SEED,
             fit_kwargs: dict | None = None, optimizer_config: dict | None = None,
-            label_smoothing: float = 0.0) -> dict:
+            label_smoothing: float = 0.0, distillation: dict | None = None,
+            ema_momentum: float | None = None) -> dict:
     """Compile and fit ``model`` with the project's callbacks; returns the per-epoch history.
 
     The weights left in ``model`` are those of the best epoch by ``monitor`` (a checkpoint); training
@@ -163,22 +165,37 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
     ``optimizer_config`` adds to the optimizer's configuration (e.g. ``{"weight_decay": 5e-4}`` for AdamW,
     ``{"momentum": 0.9, "nesterov": True}`` for SGD); ``label_smoothing`` trains a softmax model against
     targets smoothed towards the uniform distribution (:func:`smoothed_sparse_crossentropy`).
+
+    ``distillation`` (``{"temperature", "alpha"}``) trains against :func:`helpers.training.distillation.targets`
+    (label and teacher log-probabilities) with :func:`~helpers.training.distillation.distillation_loss`.
+    ``ema_momentum`` keeps an exponential moving average of the weights (Keras' optimizer EMA); the averaged weights
+    are the ones validated, checkpointed and kept (``SwapEMAWeights``).
     """
     import keras
 
     input_pipeline, steps_per_execution = effective_settings(input_pipeline, steps_per_execution)
     mode = "min" if "loss" in monitor else "max"
+    ema = {"use_ema": True, "ema_momentum": float(ema_momentum)} if ema_momentum else {}
     opt = keras.optimizers.get({"class_name": optimizer,
-                                "config": {"learning_rate": learning_rate, **(optimizer_config or {})}})
-    if label_smoothing:
+                                "config": {"learning_rate": learning_rate, **(optimizer_config or {}), **ema}})
+    metric = "accuracy"
+    if distillation:
+        from helpers.training.distillation import distillation_loss, label_accuracy
+
+        loss = distillation_loss(int(model.output_shape[-1]), distillation["temperature"], distillation["alpha"],
+                                 label_smoothing)
+        metric = label_accuracy
+    elif label_smoothing:
         if loss != "sparse_categorical_crossentropy":
             raise ValueError("label_smoothing is implemented for sparse categorical cross-entropy only")
         loss = smoothed_sparse_crossentropy(label_smoothing, int(model.output_shape[-1]))
-    model.compile(optimizer=opt, loss=loss, metrics=["accuracy"], steps_per_execution=steps_per_execution)
+    model.compile(optimizer=opt, loss=loss, metrics=[metric], steps_per_execution=steps_per_execution)
     work_dir.mkdir(parents=True, exist_ok=True)
     best = work_dir / "best.weights.h5"
     history_csv = work_dir / "history.csv"
     callbacks = [keras.callbacks.BackupAndRestore(str(work_dir / "backup"))]
+    if ema:  # before the checkpoint: validation and the saved best epoch see the averaged weights
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     if val is not None:
         callbacks.append(keras.callbacks.ModelCheckpoint(str(best), monitor=monitor, mode=mode,
                                                          save_best_only=True, save_weights_only=True))
@@ -202,69 +219,9 @@ def run_fit(model, train, val, *, work_dir, epochs: int, batch_size: int, optimi
     return history
 
 
-def smoothed_sparse_crossentropy(label_smoothing: float, n_classes: int):
-    """Cross-entropy against one-hot targets mixed with the uniform distribution: ``(1 - s) * onehot + s / C``.
-
-    Keeps the network from pushing its outputs to exactly 0 and 1 (over-confidence); integer labels in.
-    """
-    import keras
-    from keras import ops
-
-    s, c = float(label_smoothing), int(n_classes)
-    if not 0.0 <= s < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
-
-    def loss(y_true, y_pred):
-        onehot = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), c)
-        target = onehot * (1.0 - s) + s / c
-        return keras.losses.categorical_crossentropy(target, ops.cast(y_pred, "float32"))
-
-    loss.__name__ = f"sparse_categorical_crossentropy_smoothed_{s:g}"
-    return loss
-
-
-def lr_schedule_values(schedule: dict | None, learning_rate: float, epochs: int) -> list | None:
-    """Per-epoch learning rates of a named schedule (``None``: constant, or plateau-driven).
-
-    ``{"kind": "cosine", "warmup_epochs": W, "final_fraction": f}``: linear warm-up over ``W`` epochs to
-    ``learning_rate``, then cosine decay to ``f * learning_rate`` at the last epoch (one-cycle-like, and
-    with a fixed length the last epoch is usually the best one).
-    """
-    if not schedule:
-        return None
-    kind = schedule.get("kind")
-    if kind != "cosine":
-        raise ValueError(f"unknown learning-rate schedule {kind!r}; known: 'cosine'")
-    w, f = int(schedule.get("warmup_epochs", 0)), float(schedule.get("final_fraction", 0.0))
-    out = []
-    for e in range(int(epochs)):
-        if e < w:
-            out.append(learning_rate * (e + 1) / (w + 1))
-        else:
-            t = (e - w) / max(1, epochs - w - 1)
-            out.append(learning_rate * (f + (1 - f) * 0.5 * (1 + np.cos(np.pi * t))))
-    return [round(float(v), 10) for v in out]
-
-
 def best_epoch(history: dict, monitor: str = "val_loss") -> int:
     values = history[monitor]
     return int(np.argmin(values) if "loss" in monitor else np.argmax(values)) + 1
-
-
-@contextlib.contextmanager
-def precision_policy(name: str | None):
-    """Use a Keras dtype policy (e.g. ``mixed_bfloat16``) inside the block; ``None``: leave it."""
-    import keras
-
-    if name is None:
-        yield
-        return
-    old = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(old)
 
 
 def _float32_twin(model, task, architecture, hparams, input_shape=None):
@@ -286,7 +243,8 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
         build_kwargs: dict | None = None, prepare=None, mixed_precision: bool = False,
         steps_per_execution: int = 1, input_pipeline: str = "keras", fit_kwargs: dict | None = None,
         selection_only: bool = False, input_shape=None, optimizer_config: dict | None = None,
-        label_smoothing: float = 0.0, schedule: dict | None = None, selection_outputs=None):
+        label_smoothing: float = 0.0, schedule: dict | None = None, selection_outputs=None,
+        soft_targets: dict | None = None, distillation: dict | None = None, ema_momentum: float | None = None):
     """Train, score validation and test once, save; returns ``(model, record)``.
 
     ``selection_outputs`` (a path): the selection run's validation probabilities are saved there
@@ -314,6 +272,10 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     ``input_shape`` overrides the task's input shape (image-folder tasks, whose models take several
     sizes); it is recorded so that the model can be rebuilt.
 
+    ``soft_targets`` (``{"train", "val"}`` -> a teacher's log-probabilities) with ``distillation``
+    (``{"temperature", "alpha"}``) trains a student by knowledge distillation (:mod:`helpers.training.distillation`);
+    scores stay against the labels. ``ema_momentum`` keeps the moving average of the weights (:func:`run_fit`).
+
     ``mixed_precision`` trains under Keras' ``mixed_bfloat16`` policy (about 40% faster on CPUs with
     bf16 instructions); the trained weights are then copied into a float32 twin, which is scored and
     saved, so that ``helpers.evaluate`` reproduces the recorded metrics exactly.
@@ -336,12 +298,21 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
         return (model, *prepare(model, data, phase))
 
     y = {s: xy[1] for s, xy in data.items()}
+    if bool(soft_targets) != bool(distillation):
+        raise ValueError("distillation needs both soft_targets and distillation settings")
+    if soft_targets and refit_on_train_and_val:
+        raise ValueError("a distilled student is not refitted (its teacher outputs on validation images are not "
+                         "training targets)")
+    from helpers.training.distillation import targets as kd_targets
+
+    fit_y = {s: kd_targets(y[s], soft_targets[s]) for s in ("train", "val")} if soft_targets else y
     model, trained, inputs = fresh("select")
     work = paths.data_dir() / "checkpoints" / name
     args = dict(batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, loss=task_obj.loss,
                 steps_per_execution=steps_per_execution, input_pipeline=input_pipeline, seed=seed,
-                fit_kwargs=fit_kwargs, optimizer_config=optimizer_config, label_smoothing=label_smoothing)
-    history = run_fit(trained, (inputs["train"], y["train"]), (inputs["val"], y["val"]), work_dir=work / "select",
+                fit_kwargs=fit_kwargs, optimizer_config=optimizer_config, label_smoothing=label_smoothing,
+                distillation=distillation, ema_momentum=ema_momentum)
+    history = run_fit(trained, (inputs["train"], fit_y["train"]), (inputs["val"], fit_y["val"]), work_dir=work / "select",
                       epochs=epochs, monitor=monitor, patience=patience, reduce_lr_patience=reduce_lr_patience,
                       lr_schedule=lr_schedule_values(schedule, learning_rate, epochs), **args)
     chosen = best_epoch(history, monitor)
@@ -363,6 +334,8 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
                      **({"optimizer_config": optimizer_config} if optimizer_config else {}),
                      **({"label_smoothing": label_smoothing} if label_smoothing else {}),
                      **({"schedule": schedule} if schedule else {}),
+                     **({"distillation": distillation} if distillation else {}),
+                     **({"ema_momentum": ema_momentum} if ema_momentum else {}),
                      "precision": "mixed_bfloat16 training, float32 scoring" if mixed_precision else "float32",
                      "steps_per_execution": steps_per_execution, "input_pipeline": input_pipeline,
                      "seconds": round(float(sum(history.get("epoch_seconds", []))), 1),

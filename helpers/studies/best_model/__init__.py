@@ -30,6 +30,7 @@ from helpers.studies.best_model.costs import (  # noqa: F401
 from helpers.studies.best_model.experiments import (  # noqa: F401
     EPOCHS,
     EXPERIMENTS,
+    ROUND_TWO,
     RECIPE,
     VGG_BN,
     Experiment,

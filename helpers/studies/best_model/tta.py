@@ -4,6 +4,7 @@ selection runs' validation outputs."""
 from __future__ import annotations
 
 from helpers.core import paths
+from helpers.inputs.augment import shift_images  # noqa: F401  (the views, shared with the teacher model)
 from helpers.studies.best_model import config
 from helpers.studies.best_model.experiments import EXPERIMENTS
 
@@ -27,22 +28,6 @@ TTA_VIEWS = {
     5: ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)),
     9: tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)),
 }
-
-
-def shift_images(x, dy: int, dx: int):
-    """Images ``(n, h, w, c)`` moved ``dy`` pixels down and ``dx`` right, the uncovered border filled with 0."""
-    import numpy as np
-
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"expected images shaped (n, height, width, channels), got {x.shape}")
-    h, w = x.shape[1:3]
-    if abs(dy) >= h or abs(dx) >= w:
-        raise ValueError(f"a shift of ({dy}, {dx}) pixels leaves nothing of a {h}x{w} image")
-    out = np.zeros_like(x)
-    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        x[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
-    return out
 
 
 def tta_table(model, x, y, view_sets=TTA_VIEWS, batch_size: int = 512):

@@ -19,3 +19,7 @@ BUDGET_SECONDS = 3 * 3600
 #: The deployment bar of the brief, and how much accuracy a faster model may give up.
 SPEED_TARGET = 1000.0
 ACCURACY_TOLERANCE = 0.003
+
+#: Round two's teacher: its saved name and where its outputs on every split are kept (log-probabilities, float16).
+TEACHER = "fashion_teacher"
+TEACHER_OUTPUTS = RESULTS_DIR / "teacher_outputs.npz"

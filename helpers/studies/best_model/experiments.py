@@ -183,11 +183,10 @@ def train(name: str, retrain: bool = False, mixed_precision: bool = False, data:
     notes = {"direction": e.direction, "idea": e.idea}
     if args.get("distillation"):  # the teacher's saved outputs, checked against the labels they were computed for
         from helpers.inputs import tasks
-        from helpers.studies.best_model.teacher import TEACHER_OUTPUTS
         from helpers.training.distillation import load_teacher_outputs
 
         data = data if data is not None else tasks.get("fashion").load_splits()
-        saved = load_teacher_outputs(args.pop("teacher_outputs", TEACHER_OUTPUTS))
+        saved = load_teacher_outputs(args.pop("teacher_outputs", config.TEACHER_OUTPUTS))
         for split in ("train", "val"):
             if not np.array_equal(saved[split][1], data[split][1]):
                 raise ValueError(f"the teacher outputs on {split} belong to other images: rebuild them "

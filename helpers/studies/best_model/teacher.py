@@ -18,9 +18,7 @@ from helpers.evaluation import metrics
 from helpers.studies.best_model import config
 from helpers.studies.best_model.tta import TTA_VIEWS, tta_outputs
 
-#: The teacher's saved name and where its outputs on every split are kept (log-probabilities, float16).
-TEACHER = "fashion_teacher"
-TEACHER_OUTPUTS = config.RESULTS_DIR / "teacher_outputs.npz"
+TEACHER, TEACHER_OUTPUTS = config.TEACHER, config.TEACHER_OUTPUTS
 #: Networks that may teach: our own networks trained without a refit (their validation outputs are honest).
 MEMBERS = ("fashion_vgg_bn", "fashion_vgg_bn_seed43", "fashion_vgg_bn_flip", "fashion_vgg_bn_light",
            "fashion_vgg_bn_long", "fashion_vgg_bn_long_seed43", "fashion_vgg_bn_wide", "fashion_vgg_bn_wide_long")
@@ -86,9 +84,9 @@ def build(choice: dict | None = None, data: dict | None = None, progress: bool =
     notes = {"members": choice["members"], "views": choice["views"], "seconds": seconds,
              "cpu_seconds_total": round(time.perf_counter() - t0, 1),
              "chosen": "lowest validation log-loss among the k best networks with test-time augmentation"}
-    distillation.save_teacher_outputs(TEACHER_OUTPUTS, TEACHER,
+    distillation.save_teacher_outputs(config.TEACHER_OUTPUTS, config.TEACHER,
                                       {s: distillation.log_probabilities(p) for s, p in proba.items()},
                                       {s: data[s][1] for s in proba}, notes=notes)
-    return ensemble.make_ensemble(TEACHER, choice["members"], views=choice["views"], data=data,
+    return ensemble.make_ensemble(config.TEACHER, choice["members"], views=choice["views"], data=data,
                                   probabilities={s: proba[s] for s in ("val", "test")},
                                   notes={"role": "teacher for distillation (round two)", **notes})

@@ -68,3 +68,37 @@ def test_an_ensemble_with_views_equals_its_members_on_shifted_images(tiny_task, 
     expected = np.mean([trainer.predict_proba(m, shift_images(x, *v)) for m in members for v in views], axis=0)
     assert np.allclose(trainer.predict_proba(model, x), expected, atol=1e-5)
     assert evaluate.main(["tiny_teacher", "--check"]) == 0
+
+
+def test_the_teacher_is_chosen_on_validation_loss_and_its_outputs_are_kept(tiny_task, tiny_dense, tmp_path, monkeypatch):
+    from helpers.studies.best_model import config, teacher
+
+    _, data = tiny_task
+    trainer.train_or_load("tiny_dense_2", **dict(TINY_FIT, seed=7))
+    views = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
+    outs = {n: (teacher.member_outputs(n, views, data["val"][0]), data["val"][1], list(views))
+            for n in ("tiny_dense", "tiny_dense_2")}
+    monkeypatch.setattr(teacher, "tta_outputs", lambda name, split: outs[name])
+    monkeypatch.setattr(config, "TEACHER_OUTPUTS", tmp_path / "teacher_outputs.npz")
+    table = teacher.candidates(names=tuple(outs), max_members=2)
+    assert list(table["k"]) and table["val_loss"].is_monotonic_increasing       # best (lowest loss) first
+    choice = teacher.choose(table)
+    assert choice["views"] == [list(v) for v in views]
+    model, rec = teacher.build(choice, data=data, progress=False, task="tiny")
+    saved = distillation.load_teacher_outputs(config.TEACHER_OUTPUTS)
+    assert saved["teacher"] == config.TEACHER and set(saved) >= {"train", "val", "test"}
+    assert saved["train"][0].shape == (len(data["train"][1]), 3) and (saved["train"][1] == data["train"][1]).all()
+    p_test = trainer.predict_proba(model, data["test"][0])               # the saved model gives the saved outputs
+    assert np.allclose(np.log(np.clip(p_test, 1e-7, 1)), saved["test"][0], atol=2e-2)
+    assert rec["notes"]["members"] == choice["members"] and evaluate.main([config.TEACHER, "--check"]) == 0
+
+
+def test_distillation_with_ema_trains_under_mixed_precision(tiny_task, tiny_dense):
+    _, data = tiny_task
+    teacher, _ = tiny_dense
+    soft = {s: distillation.log_probabilities(trainer.predict_proba(teacher, data[s][0])) for s in ("train", "val")}
+    _, rec = trainer.fit("tiny_student_bf16", **dict(TINY_FIT, epochs=3, patience=None, monitor="val_accuracy"),
+                         soft_targets=soft, distillation={"temperature": 2.0, "alpha": 0.7}, ema_momentum=0.9,
+                         mixed_precision=True)
+    assert rec["training"]["precision"].startswith("mixed_bfloat16") and rec["metrics"]["val"]["accuracy"] > 0.5
+    assert evaluate.main(["tiny_student_bf16", "--check"]) == 0

@@ -55,9 +55,33 @@ def test_saved_model_reproduces_its_record(record, repo_dirs, capsys):
         assert notebook_says_reproduced(record.stem, notebook, rec["metrics"]["test"]["accuracy"]), \
             f"{notebook}'s committed output does not show {record.stem} reproduced"
         return
+    if rec["architecture"] == "ensemble" and rec["hparams"].get("views"):
+        check_teacher_on_a_sample(record.stem, rec)  # 20 network passes per image: the whole test split takes minutes
+        return
     assert evaluate.main([record.stem, "--check"]) == 0, capsys.readouterr().err
     out = json.loads(capsys.readouterr().out)
     assert out["check"] == "ok" and out["metrics"]["n"] == rec["metrics"]["test"]["n"]
+
+
+def check_teacher_on_a_sample(name: str, rec: dict, n: int = 256):
+    """Round two's teacher (an ensemble with test-time views): the rebuilt model's outputs on the first ``n`` test
+    images equal the outputs it was scored from and distilled with (``results/best_model/teacher_outputs.npz``), and
+    those outputs give the recorded test metrics. ``helpers.evaluate --check fashion_teacher`` checks all of them."""
+    import numpy as np
+
+    from helpers.evaluation import metrics
+    from helpers.inputs import tasks
+    from helpers.studies.best_model import config
+    from helpers.training import distillation, trainer
+
+    saved = distillation.load_teacher_outputs(config.TEACHER_OUTPUTS)
+    assert saved["teacher"] == name and saved["notes"]["members"] == [m["name"] for m in rec["members"]]
+    log_p, y = saved["test"]
+    again = metrics.classification_metrics(y, np.exp(log_p))
+    assert abs(again["accuracy"] - rec["metrics"]["test"]["accuracy"]) < 5e-4
+    x = tasks.get("fashion").load_splits()["test"][0][:n]
+    model, _ = trainer.load(name)
+    assert np.allclose(np.log(np.clip(trainer.predict_proba(model, x), 1e-7, 1)), log_p[:n], atol=2e-2)
 
 
 TTA_FILES = sorted((REPO_ROOT / "results" / "best_model" / "tta_outputs").glob("*.npz"))

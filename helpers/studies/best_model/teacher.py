@@ -62,7 +62,7 @@ def member_outputs(name: str, views, x, batch_size: int = 512) -> np.ndarray:
     return np.mean([trainer.predict_proba(model, shift_images(x, *v), batch_size) for v in views], axis=0)
 
 
-def build(choice: dict | None = None, data: dict | None = None, progress: bool = True):
+def build(choice: dict | None = None, data: dict | None = None, progress: bool = True, task: str = "fashion"):
     """Compute the teacher's outputs on every split (each member under every view, once), save them compactly
     (:data:`TEACHER_OUTPUTS`) and save the teacher itself as an ensemble (:data:`TEACHER`, scored from those
     outputs: validation, then test once). Returns ``(model, record)``."""
@@ -70,7 +70,7 @@ def build(choice: dict | None = None, data: dict | None = None, progress: bool =
     from helpers.training import distillation, ensemble
 
     choice = choice or choose(candidates())
-    data = data if data is not None else tasks.get("fashion").load_splits()
+    data = data if data is not None else tasks.get(task).load_splits()
     t0, seconds, proba = time.perf_counter(), {}, {}
     for split in ("train", "val", "test"):
         parts = []
@@ -87,6 +87,6 @@ def build(choice: dict | None = None, data: dict | None = None, progress: bool =
     distillation.save_teacher_outputs(config.TEACHER_OUTPUTS, config.TEACHER,
                                       {s: distillation.log_probabilities(p) for s, p in proba.items()},
                                       {s: data[s][1] for s in proba}, notes=notes)
-    return ensemble.make_ensemble(config.TEACHER, choice["members"], views=choice["views"], data=data,
+    return ensemble.make_ensemble(config.TEACHER, choice["members"], task=task, views=choice["views"], data=data,
                                   probabilities={s: proba[s] for s in ("val", "test")},
                                   notes={"role": "teacher for distillation (round two)", **notes})

@@ -113,6 +113,11 @@ ROUND_TWO = {e.name: e for e in [
                "that meets the speed bar?", "vgg_bn",
                dict(VGG_BN),
                dict(RECIPE, epochs=KD_EPOCHS, distillation=KD, ema_momentum=EMA_MOMENTUM), refit=False),
+    Experiment("fashion_vgg_bn_ema", "distillation",
+               "the control: the same network, recipe, budget, seed and weight averaging as the distilled student, "
+               "without the teacher", "vgg_bn",
+               dict(VGG_BN),
+               dict(RECIPE, epochs=KD_EPOCHS, ema_momentum=EMA_MOMENTUM), refit=False),
 ]}
 
 

@@ -312,3 +312,25 @@ def export_summary(model: str, path=None, **items):
     from helpers.core.results import write_summary
 
     return write_summary(path if path is not None else summary_path(model), model=model, **items)
+
+
+def offer_rules(summary: dict, model: str) -> dict:
+    """Notebook 06's decisions as the offers pipeline's rule set (:mod:`helpers.serving.rules`): the per-category
+    thresholds fixed on validation for 95 % precision, the rejection rule, the launched, merged ("tops") and held
+    categories, and, per offer, the confident images a user needs: the favourite's share of a simulated user's
+    images times the images notebook 06's simulation needs for a right offer (for "tops", the most any of its
+    categories needs), rounded up."""
+    import math
+
+    from helpers.serving import rules
+
+    classes = summary["classes"]
+    needed = {c: math.ceil(summary["share"] * summary["images_needed"][c]["vote"] - 1e-9) for c in classes}
+    min_images = {c: needed[c] for c in summary["launch"]}
+    min_images[rules.TOPS] = max(needed[c] for c in summary["tops"])
+    return rules.build_rules(
+        model, classes, thresholds={c: summary["p95"][c]["threshold"] for c in classes}, launch=summary["launch"],
+        merge={rules.TOPS: summary["tops"]}, hold=summary["hold"], min_images=min_images,
+        rejection_rule=summary.get("rejection_score"),
+        decided_on="thresholds: validation split (95 % precision); rejection rule: Fashion-MNIST validation and the "
+                   "fitting part of the gear photos; images needed: notebook 06's user simulation")

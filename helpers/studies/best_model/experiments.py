@@ -118,6 +118,12 @@ ROUND_TWO = {e.name: e for e in [
                "without the teacher", "vgg_bn",
                dict(VGG_BN),
                dict(RECIPE, epochs=KD_EPOCHS, ema_momentum=EMA_MOMENTUM), refit=False),
+    Experiment("fashion_vgg_bn_kd_long", "distillation",
+               "the distilled student for twice the epochs (round one's longer budget, which gained most there): "
+               "compared with fashion_vgg_bn_long and its second seed, the same network and budget without the teacher",
+               "vgg_bn",
+               dict(VGG_BN),
+               dict(RECIPE, epochs=2 * KD_EPOCHS, distillation=KD, ema_momentum=EMA_MOMENTUM), refit=False),
 ]}
 
 

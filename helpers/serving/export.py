@@ -1,0 +1,69 @@
+"""The deployed model for engineers, loadable without ``helpers``: a ``.keras`` file and a TensorFlow SavedModel.
+
+The exported model takes a batch of Fashion-MNIST-style images -- ``(N, 28, 28, 1)``, grey levels 0-255, a light
+item on a dark background (``helpers.inputs.images.to_fashion_mnist_style`` turns a photo into one; it needs only
+numpy and Pillow) -- and returns *calibrated* class probabilities: the input scaling and the temperature are built
+into the graph, and the training-only augmentation layers are left out, so only standard Keras layers remain.
+``export.json`` beside the files lists the class names, the temperature, the source weights' sha256 and how to
+load each file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers.core.errors import HelpersError
+
+#: Layers that only act in training (identity at inference): left out of the export.
+TRAINING_ONLY = ("RandomShift", "RandomErasing", "RandomFlip", "RandomTranslation", "RandomZoom", "RandomRotation",
+                 "Dropout", "GaussianNoise")
+
+
+def inference_model(model, temperature: float):
+    """A copy of ``model`` (a chain of layers ending in a softmax ``Dense`` named ``output``) with the
+    training-only layers removed and ``softmax(logits / temperature)`` as its output; weights are shared."""
+    import keras
+
+    layers = model.layers[1:]
+    if any(len(getattr(layer, "_inbound_nodes", [])) > 1 for layer in layers) or not layers or \
+            layers[-1].name != "output":
+        raise HelpersError(f"model {model.name!r} is not a single chain of layers ending in 'output' (an ensemble?): "
+                           "export its members one by one.")
+    inputs = keras.Input(model.input_shape[1:], name="pixels")
+    x = inputs
+    for layer in layers[:-1]:
+        if type(layer).__name__ not in TRAINING_ONLY:
+            x = layer(x)
+    out = layers[-1]
+    logits = keras.layers.Dense(out.units, name="logits")
+    z = logits(x)
+    logits.set_weights(out.get_weights())
+    z = keras.layers.Rescaling(1.0 / float(temperature), name="temperature")(z)
+    return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(z), name=f"{model.name}_serving")
+
+
+def export(out_dir, model_name: str | None = None) -> dict:
+    """Write ``<name>.keras``, the SavedModel folder ``<name>_savedmodel/`` and ``export.json`` to ``out_dir``."""
+    from helpers.inputs import tasks
+    from helpers.serving.predict import best_model_name
+    from helpers.training.calibration import temperature_of
+    from helpers.training.trainer import load
+
+    name = model_name or best_model_name("fashion")
+    model, record = load(name)
+    serving = inference_model(model, temperature_of(record))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keras_file, saved = out / f"{name}.keras", out / f"{name}_savedmodel"
+    serving.save(keras_file)
+    serving.export(str(saved), format="tf_saved_model", verbose=False)
+    info = {"model": name, "weights_sha256": record["sha256"], "task": record["task"],
+            "classes": tasks.get(record["task"]).class_names, "temperature": temperature_of(record),
+            "input": "float32 (N, 28, 28, 1), grey levels 0-255, light item on a dark background",
+            "output": "calibrated class probabilities (N, classes)",
+            "keras": {"file": keras_file.name, "load": f"keras.saving.load_model('{keras_file.name}')"},
+            "saved_model": {"folder": saved.name,
+                            "load": f"loaded = tf.saved_model.load('{saved.name}'); loaded.serve(images)"}}
+    (out / "export.json").write_text(json.dumps(info, indent=1) + "\n")
+    return info

@@ -1,0 +1,108 @@
+"""A simulated day of uploads on the fashion site, deterministic and built from data we already have.
+
+Each simulated user has a favourite category and uploads a number of images: most of the favourite, the rest
+other categories (drawn uniformly, as in notebook 06's simulation). The images are Fashion-MNIST *test* images
+written as PNG files (no model has trained on them), real boot and jacket photos from the gear dataset for users
+whose favourite is Ankle boot or Coat, non-fashion photos (other outdoor gear and flowers) and a few broken files
+(empty, truncated, not an image, missing). :func:`build` writes ``DIR/uploads.csv`` (``user_id``, ``image``
+relative to ``DIR``, and what the upload really is: ``source`` and ``true_label``) and ``DIR/truth.csv`` (each
+user's favourite), and copies every image under ``DIR/images/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_USERS = 300
+#: Uploads per user: 1 + Poisson(MEAN_EXTRA_UPLOADS), capped.
+MEAN_EXTRA_UPLOADS = 9
+MAX_UPLOADS = 30
+FAVOURITE_SHARE = 0.7
+#: Of all uploads: real garment photos (for Ankle boot and Coat users), non-fashion photos, broken files.
+PHOTO_SHARE = 0.3
+NON_FASHION_SHARE = 0.05
+BROKEN_FILES = 4
+#: Gear classes that are fashion items of Fashion-MNIST's categories, and those that are not fashion at all.
+GARMENT_PHOTOS = {"Ankle boot": ["boots"], "Coat": ["hardshell_jackets", "insulated_jackets"]}
+NON_FASHION_GEAR = ["axes", "carabiners", "crampons", "helmets", "pulleys", "rope", "tents"]
+
+
+def _photos(folder: Path, classes) -> list[Path]:
+    from helpers.inputs.image_folder import IMAGE_SUFFIXES
+
+    return sorted(f for c in classes for f in (folder / c).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _broken(images: Path) -> list[tuple[str, str]]:
+    """``(relative path, what is wrong)`` for a few broken uploads (one missing, never written)."""
+    d = images / "broken"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "empty.png").write_bytes(b"")
+    (d / "not_an_image.jpg").write_text("this is a text file with an image's name\n")
+    png = images / "fashion-mnist" / sorted(p.name for p in (images / "fashion-mnist").iterdir())[0]
+    (d / "truncated.png").write_bytes(png.read_bytes()[:60])
+    return [("images/broken/empty.png", "empty file"), ("images/broken/not_an_image.jpg", "not an image"),
+            ("images/broken/truncated.png", "truncated"), ("images/broken/missing.png", "missing")]
+
+
+def build(out_dir, users: int = DEFAULT_USERS, seed: int = 0, favourite_share: float = FAVOURITE_SHARE) -> dict:
+    """Write the simulated day to ``out_dir``; returns ``{"uploads": path, "truth": path, "rows": n, "users": n}``."""
+    from PIL import Image
+
+    from helpers.inputs import flowers, gear
+    from helpers.inputs.fashion_mnist import CLASS_NAMES, load_fashion_mnist
+
+    if users < 1:
+        raise ValueError(f"users must be at least 1, not {users}")
+    out = Path(out_dir)
+    images = out / "images"
+    shutil.rmtree(images, ignore_errors=True)
+    (images / "fashion-mnist").mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    _, (x_test, y_test), _ = load_fashion_mnist()
+    by_class = {c: np.flatnonzero(y_test == c) for c in range(len(CLASS_NAMES))}
+    gear_dir = gear.dataset_dir()
+    garment = {k: _photos(gear_dir, v) for k, v in GARMENT_PHOTOS.items()}
+    non_fashion = _photos(gear_dir, NON_FASHION_GEAR) + _photos(flowers.dataset_dir(), flowers.CLASS_NAMES)
+    rows, truth, used = [], [], set()
+    for u in range(users):
+        user = f"u{u:05d}"
+        fav = int(rng.integers(len(CLASS_NAMES)))
+        truth.append({"user_id": user, "favourite": CLASS_NAMES[fav]})
+        for _ in range(1 + min(int(rng.poisson(MEAN_EXTRA_UPLOADS)), MAX_UPLOADS - 1)):
+            if rng.random() < NON_FASHION_SHARE:
+                f = non_fashion[int(rng.integers(len(non_fashion)))]
+                rows.append((user, f, "non-fashion photo", "not fashion"))
+                continue
+            c = fav if rng.random() < favourite_share else int(rng.choice([k for k in by_class if k != fav]))
+            name = CLASS_NAMES[c]
+            if name in garment and rng.random() < PHOTO_SHARE:
+                f = garment[name][int(rng.integers(len(garment[name])))]
+                rows.append((user, f, "real photo", name))
+                continue
+            i = int(rng.choice(by_class[c]))
+            rel = f"images/fashion-mnist/test_{i:05d}.png"
+            if i not in used:
+                Image.fromarray(x_test[i], "L").save(out / rel, optimize=False)
+                used.add(i)
+            rows.append((user, rel, "Fashion-MNIST test image", name))
+    copied = {}
+    for k, (user, f, source, label) in enumerate(rows):
+        if isinstance(f, Path):  # a photo: copied under images/photos/<class folder>/
+            rel = copied.get(f) or f"images/photos/{f.parent.name}/{f.name}"
+            if f not in copied:
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, out / rel)
+                copied[f] = rel
+            rows[k] = (user, rel, source, label)
+    for rel, what in _broken(images)[:BROKEN_FILES]:
+        k = int(rng.integers(len(rows)))
+        rows.insert(k, (rows[k][0], rel, f"broken file ({what})", "unreadable"))
+    uploads = pd.DataFrame(rows, columns=["user_id", "image", "source", "true_label"])
+    uploads.to_csv(out / "uploads.csv", index=False, lineterminator="\n")
+    pd.DataFrame(truth).to_csv(out / "truth.csv", index=False, lineterminator="\n")
+    return {"uploads": out / "uploads.csv", "truth": out / "truth.csv", "rows": len(uploads), "users": users}

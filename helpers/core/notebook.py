@@ -22,7 +22,7 @@ from helpers.core.repro import DEFAULT_SEED, quiet_tensorflow, set_seeds
 #: TensorFlow, Keras, NumPy, pandas, scikit-learn, ... are kept: replacing them means a runtime restart and a
 #: CPU-only TensorFlow, and outputs in Colab may differ in the last digits anyway (strict nbval runs on the
 #: project's pinned machines, not in Colab). nbval, typst and pypdf serve the tests and the PDF reports only.
-COLAB_EXTRAS = {"keras_tuner": "keras-tuner"}
+COLAB_EXTRAS = {"keras_tuner": "keras-tuner", "ray": "ray[data]"}
 
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
 

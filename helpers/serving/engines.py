@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 from helpers.core.errors import HelpersError
 from helpers.serving.scoring import BATCH_SIZE, Scorer
@@ -54,6 +55,12 @@ class _RayScorer:
         return self.scorer.score(batch, self.base_dir)
 
 
+def _no_restarts() -> dict:
+    """A worker that dies is not restarted (its chunk fails and a rerun resumes it): Ray cannot restart an actor
+    whose constructor argument (the model) lives in the object store anyway."""
+    return {"max_restarts": 0}
+
+
 class RayEngine(LocalEngine):
     """Scores chunks with Ray Data; the local scorer only reads the rules and the model's identity."""
 
@@ -78,6 +85,7 @@ class RayEngine(LocalEngine):
         self.spec = ray.put(self.scorer.spec())  # the model and rules, shipped once to every worker
         cpus = ray.cluster_resources().get("CPU", 1)
         self.workers = int(workers or max(1, min(int(cpus / WORKER_CPUS) // 2, 2 * int(cpus))))
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # per-dataset INFO lines, one per chunk
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
@@ -86,10 +94,12 @@ class RayEngine(LocalEngine):
         import ray.data
 
         blocks = [frame.iloc[i:i + BATCH_SIZE] for i in range(0, len(frame), BATCH_SIZE)]  # one per batch: all workers busy
-        ds = ray.data.from_pandas(blocks).map_batches(
-            _RayScorer, fn_constructor_kwargs={"spec": self.spec, "base_dir": str(base_dir), "threads": 2},
-            batch_size=BATCH_SIZE, batch_format="pandas", num_cpus=WORKER_CPUS,
-            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=self.workers))
+        with warnings.catch_warnings():  # Ray 2.60 has no named parameter for max_restarts yet (pinned)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ds = ray.data.from_pandas(blocks).map_batches(
+                _RayScorer, fn_constructor_kwargs={"spec": self.spec, "base_dir": str(base_dir), "threads": 2},
+                batch_size=BATCH_SIZE, batch_format="pandas", num_cpus=WORKER_CPUS,
+                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=self.workers), **_no_restarts())
         out = ds.to_pandas()
         return out[list(frame.columns) + [c for c in out.columns if c not in frame.columns]]
 

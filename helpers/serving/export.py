@@ -57,7 +57,14 @@ def export(out_dir, model_name: str | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     keras_file, saved = out / f"{name}.keras", out / f"{name}_savedmodel"
     serving.save(keras_file)
-    serving.export(str(saved), format="tf_saved_model", verbose=False)
+    import tensorflow as tf
+
+    level = tf.get_logger().level
+    tf.get_logger().setLevel("ERROR")  # not "INFO: Assets written to <the machine's path>"
+    try:
+        serving.export(str(saved), format="tf_saved_model", verbose=False)
+    finally:
+        tf.get_logger().setLevel(level)
     info = {"model": name, "weights_sha256": record["sha256"], "task": record["task"],
             "classes": tasks.get(record["task"]).class_names, "temperature": temperature_of(record),
             "input": "float32 (N, 28, 28, 1), grey levels 0-255, light item on a dark background",

@@ -141,30 +141,39 @@ class Scorer:
         return out
 
     def score(self, frame: pd.DataFrame, base_dir=".") -> pd.DataFrame:
-        """The chunk ``frame`` with :data:`PREDICTION_COLUMNS` added (rows and their order unchanged)."""
+        """The chunk ``frame`` with :data:`PREDICTION_COLUMNS` added (rows and their order unchanged).
+
+        Images are decoded by a thread pool that runs ahead while the model predicts the previous batch (the
+        model releases the interpreter lock); batches are the chunk's rows in slices of :data:`BATCH_SIZE`, so
+        that both engines predict exactly the same batches."""
         paths = [resolve(i, base_dir) for i in frame["image"]]
-        with ThreadPoolExecutor(self.threads) as pool:
-            prepared = list(pool.map(self._prepare, paths))
-        ok = np.array([x is not None for x, _ in prepared], dtype=bool)
         n = len(frame)
-        out = frame.reset_index(drop=True).copy()
         label = np.full(n, None, dtype=object)
         conf, score = np.full(n, np.nan), np.full(n, np.nan)
-        keep = np.zeros(n, dtype=bool)
-        if ok.any():
-            x = np.stack([x for x, _ in prepared if x is not None]).astype(np.float32)
-            r = self.predict_arrays(x)
-            label[ok] = [self.task.class_names[i] for i in r["label"]]
-            conf[ok], score[ok], keep[ok] = r["confidence"], r["ood_score"], r["in_domain"]
-            confident = np.zeros(n, dtype=bool)
-            confident[ok] = r["confidence"] >= self.thresholds[r["label"]]
-        else:
-            confident = np.zeros(n, dtype=bool)
+        keep, confident, ok = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+        errors: list = [None] * n
+        with ThreadPoolExecutor(self.threads) as pool:
+            prepared = pool.map(self._prepare, paths)
+            for start in range(0, n, BATCH_SIZE):
+                idx, xs = [], []
+                for i in range(start, min(n, start + BATCH_SIZE)):
+                    x, errors[i] = next(prepared)
+                    if x is not None:
+                        idx.append(i)
+                        xs.append(x)
+                if not idx:
+                    continue
+                r = self.predict_arrays(np.stack(xs).astype(np.float32))
+                ok[idx] = True
+                label[idx] = [self.task.class_names[i] for i in r["label"]]
+                conf[idx], score[idx], keep[idx] = r["confidence"], r["ood_score"], r["in_domain"]
+                confident[idx] = r["confidence"] >= self.thresholds[r["label"]]
+        out = frame.reset_index(drop=True).copy()
         out["label"] = pd.array(label, dtype="string")
         out["confidence"], out["ood_score"] = conf, score
         out["in_domain"] = pd.array(np.where(ok, keep, None), dtype="boolean")
         out["counts"] = ok & keep & confident
-        out["error"] = pd.array([e for _, e in prepared], dtype="string")
+        out["error"] = pd.array(errors, dtype="string")
         out["model"], out["model_sha256"] = self.model_name, self.record["sha256"]
         out["rules_version"] = self.rules_version
         return out

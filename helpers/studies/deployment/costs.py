@@ -1,0 +1,39 @@
+"""What serving costs: cores for a day of uploads, from a measured throughput (notebook 10, the benchmark).
+
+The arithmetic is on paper and says its assumptions: uploads are scored in a nightly batch window, the measured
+end-to-end throughput per core holds on each added core (Ray scales by adding workers; the 1 → 2 worker measurement
+on this machine checks it), and a margin covers retries and uneven load.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+SECONDS_PER_HOUR = 3600
+#: The nightly batch window and the head-room kept on top of the measured rate.
+WINDOW_HOURS = (24, 4)
+MARGIN = 1.5
+
+
+def cores_needed(uploads_per_day: float, images_per_second_per_core: float, window_hours: float = 24,
+                 margin: float = MARGIN) -> int:
+    """Cores that score ``uploads_per_day`` within ``window_hours`` at the measured rate, with ``margin``."""
+    if images_per_second_per_core <= 0:
+        raise ValueError("the throughput must be positive")
+    rate_needed = uploads_per_day / (window_hours * SECONDS_PER_HOUR)
+    return max(1, math.ceil(margin * rate_needed / images_per_second_per_core))
+
+
+def cores_table(images_per_second_per_core: float, volumes=(1e6, 1e8), windows=WINDOW_HOURS,
+                margin: float = MARGIN) -> pd.DataFrame:
+    """Cores needed per daily volume (rows) and batch window (columns)."""
+    rows = {f"{v / 1e6:,.0f} million uploads/day": {f"within {w} h": cores_needed(v, images_per_second_per_core, w, margin)
+                                                    for w in windows} for v in volumes}
+    return pd.DataFrame(rows).T
+
+
+def scaling_efficiency(rate_one: float, rate_two: float) -> float:
+    """Speed-up of two workers over one, divided by two (1.0: perfect scaling)."""
+    return rate_two / rate_one / 2

@@ -1,0 +1,67 @@
+"""How the offers of a simulated day compare with the truth (notebook 10).
+
+The demo day (:mod:`helpers.studies.deployment.demo`) knows each user's favourite category and what each upload
+really is; these functions set the pipeline's outputs beside that truth.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: The reasons of :func:`helpers.serving.offers.user_offer`, as categories (matched on the reason's words).
+NO_OFFER_KINDS = {"could be read": "no readable image", "no fashion item": "every image rejected as not fashion",
+                  "labelled confidently": "no confident label", "a tie": "a tie between two offers",
+                  "held back": "favourite category held back", "needed": "too few confident images"}
+
+
+def expected_offer(favourite: str, rules: dict) -> str | None:
+    """The offer a user with this favourite category should get (``None`` for a held category)."""
+    return rules["offers"].get(favourite)
+
+
+def offer_table(offers: pd.DataFrame, truth: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """One row per user: the offer made, the offer the favourite deserves, and whether the offer made is right."""
+    t = offers.merge(truth, on="user_id", how="left", validate="one_to_one")
+    t["deserved"] = t["favourite"].map(lambda f: expected_offer(f, rules))
+    t["made"] = t["offer"].notna()
+    t["right"] = t["made"] & (t["offer"] == t["deserved"])
+    t["no_offer_kind"] = [None if m else next((v for k, v in NO_OFFER_KINDS.items() if k in r), "other")
+                          for m, r in zip(t["made"], t["reason"])]
+    return t
+
+
+def precision_by_offer(table: pd.DataFrame) -> pd.DataFrame:
+    """Per offer made: users, right offers, precision; and one row for all offers."""
+    made = table[table["made"]]
+    g = made.groupby("offer").agg(users=("user_id", "size"), right=("right", "sum"))
+    g.loc["all offers"] = [len(made), int(made["right"].sum())]
+    g["precision"] = (g["right"] / g["users"]).round(3)
+    return g
+
+
+def coverage_by_favourite(table: pd.DataFrame) -> pd.DataFrame:
+    """Per favourite category: users, users offered the right thing, users without an offer."""
+    g = table.groupby("favourite").agg(users=("user_id", "size"), right_offer=("right", "sum"),
+                                        no_offer=("made", lambda m: int((~m).sum())))
+    g["right_share"] = (g["right_offer"] / g["users"]).round(3)
+    return g
+
+
+def no_offer_reasons(table: pd.DataFrame) -> pd.Series:
+    """Users without an offer, by kind of reason."""
+    return table.loc[~table["made"], "no_offer_kind"].value_counts().rename("users")
+
+
+def uploads_by_source(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of upload (the demo's ``source``): uploads, unreadable, rejected by the rule, counted toward an
+    offer, and the label's accuracy among the readable uploads of a fashion category."""
+    p = predictions.copy()
+    p["readable"] = p["error"].isna()
+    p["rejected"] = (p["in_domain"] == False).fillna(False).astype(bool)  # noqa: E712
+    p["right"] = p["readable"] & (p["label"] == p["true_label"]).fillna(False).astype(bool)
+    g = p.groupby("source").agg(uploads=("row", "size"), unreadable=("readable", lambda r: int((~r).sum())),
+                                rejected=("rejected", "sum"), counted=("counts", "sum"), right=("right", "sum"))
+    g["rejected_share"] = (g["rejected"] / g["uploads"]).round(3)
+    g["counted_share"] = (g["counted"] / g["uploads"]).round(3)
+    g["label_accuracy"] = (g["right"] / (g["uploads"] - g["unreadable"])).round(3)
+    return g.drop(columns="right")

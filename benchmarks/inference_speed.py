@@ -114,6 +114,9 @@ def main(argv=None) -> dict:
         print(f"{name} ...", end=" ", flush=True)
         try:
             results[name] = (measure_one if args.in_process else measure_in_child)(name, args.n_large, args.n_single)
+            # a partial rerun keeps the other models' figures: each says on which CPU and when it was measured
+            results[name].update(measured=time.strftime("%Y-%m-%d"), cpu=machine().get("model_name"),
+                                 cpu_bf16=machine().get("avx512_bf16"))
         except Exception as e:  # noqa: BLE001 - reported, and the other models are still measured
             print(f"failed: {e}", flush=True)
             failed.append(name)

@@ -114,8 +114,10 @@ def test_colab_installs_only_what_is_missing_pinned_as_in_requirements(monkeypat
     monkeypatch.setattr(notebook.importlib.util, "find_spec", lambda name: object())
     assert notebook.install_missing() == [] and not calls  # nothing missing: pip is not even started
     monkeypatch.setattr(notebook.importlib.util, "find_spec", lambda name: None)
-    assert notebook.install_missing() == [notebook.pinned("keras-tuner")]
-    assert calls == [[sys.executable, "-m", "pip", "install", "-q", notebook.pinned("keras-tuner")]]
+    expected = [notebook.pinned("keras-tuner"), notebook.pinned("ray[data]")]
+    assert expected[1] == f"ray[data]=={requirement_pins()['ray[data]']}"
+    assert notebook.install_missing() == expected
+    assert calls == [[sys.executable, "-m", "pip", "install", "-q", *expected]]
     assert "installing what Colab lacks: keras-tuner==" in capsys.readouterr().out
 
 

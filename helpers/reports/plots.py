@@ -103,27 +103,38 @@ def depth_study(table, axes=None):
     return axes[0].figure
 
 
-def plot_accuracy_vs_cost(candidates, ax_pair=None):
+def plot_accuracy_vs_cost(candidates, ax_pair=None, deployed: str | None = None, labelled: int = 6):
     """Validation accuracy against training hours on 2 CPU cores and against images/s (batch 512), one point per
     candidate (:func:`helpers.studies.best_model.candidate_table`), coloured by kind, with the best-model study's
-    training budget and speed bar."""
+    training budget and speed bar. The ``deployed`` candidate is a red star; names are written for it, the most
+    accurate candidate and the ``labelled`` most accurate single models only, staggered so that they do not overlap."""
     import matplotlib.pyplot as plt
 
     from helpers.studies.best_model.config import BUDGET_SECONDS, SPEED_TARGET
 
     if ax_pair is None:
-        fig, ax_pair = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+        fig, ax_pair = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
     else:
         fig = ax_pair[0].figure
+    singles = candidates[candidates["kind"] == "single model"]
+    named = set(singles.nlargest(labelled, "val_accuracy")["name"])
+    named |= {deployed, candidates.loc[candidates["val_accuracy"].idxmax(), "name"]} - {None}
     for ax, col, label in ((ax_pair[0], "cpu_training_seconds", "training time on 2 CPU cores (hours; measured or estimated)"),
                            (ax_pair[1], "images_per_s", "images/s at batch 512 (2-core CPU)")):
         d = candidates.dropna(subset=[col])
+        x_of = (lambda v: v / 3600) if col == "cpu_training_seconds" else (lambda v: v)
         for kind, g in d.groupby("kind", sort=False):
-            x = g[col] / 3600 if col == "cpu_training_seconds" else g[col]
-            ax.scatter(x, g["val_accuracy"], s=26, label=kind)
-            if kind != "test-time augmentation":  # their names would cover the single models'
-                for xi, yi, n in zip(x, g["val_accuracy"], g["name"]):
-                    ax.annotate(n.replace("fashion_", ""), (xi, yi), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+            ax.scatter(x_of(g[col]), g["val_accuracy"], s=26, label=kind, alpha=0.8)
+        shown = d[d["name"].isin(named)].sort_values("val_accuracy")
+        for k, (_, r) in enumerate(shown.iterrows()):
+            short = " + ".join(m.replace("fashion_", "") for m in r["name"].split(" + "))
+            ax.annotate(short, (x_of(r[col]), r["val_accuracy"]), fontsize=6.5, xytext=(4, -9 + 9 * (k % 3)),
+                        textcoords="offset points", fontweight="bold" if r["name"] == deployed else "normal",
+                        arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "grey"})
+        if deployed is not None and deployed in set(d["name"]):
+            r = d[d["name"] == deployed].iloc[0]
+            ax.scatter([x_of(r[col])], [r["val_accuracy"]], marker="*", s=200, c="red", zorder=5,
+                       label="deployed" if ax is ax_pair[0] else None)
         ax.set_xscale("log")
         if col == "images_per_s":
             ax.axvline(SPEED_TARGET, color="grey", ls=":", lw=1)

@@ -3,13 +3,16 @@
 Command line: ``python -m helpers.best_model`` (list, train, tta, log).
 
 Modules: ``config`` (files and targets), ``experiments`` (the recipe and every experiment), ``tta`` (test-time
-augmentation), ``costs`` (training and inference cost), ``selection`` (the log, ensembles and the deployment rule).
+augmentation), ``costs`` (training and inference cost), ``selection`` (the log, ensembles and the deployment rule),
+``teacher`` and ``round_two`` (round two: the teacher, the distilled students, their comparisons).
 
 Each experiment is one entry of :data:`EXPERIMENTS`: the idea it tests, the architecture, its
-hyperparameters and the training recipe. Training runs the project's protocol (``trainer.fit``):
-selection run on the training split with the validation split watching, then (``refit``) the same
-recipe on training + validation images for the chosen number of epochs; the test split is scored
-once and recorded. Runs resume from ``data/checkpoints/<name>`` after an interruption. Training works
+hyperparameters and the training recipe. Training runs the project's protocol (``trainer.fit``): a
+selection run on the training split with the validation split watching; the test split is scored once and
+recorded. ``trainer.fit`` can also refit on training + validation images for the chosen number of epochs, but no
+experiment here does (``refit=False`` throughout: a fixed cosine budget has no epoch count to choose, and a model
+that never saw the validation split can have its temperature and ensemble partners chosen there). Round two
+(``experiments.ROUND_TWO``, ``round_two``) distils the teacher (``teacher``) into students. Runs resume from ``data/checkpoints/<name>`` after an interruption. Training works
 on any Keras backend (on a GPU machine without TensorFlow: ``KERAS_BACKEND=jax``); the saved
 ``.weights.h5`` files load everywhere.
 
@@ -20,7 +23,7 @@ inference images/s from ``benchmarks/results/inference_speed.json``).
 """
 
 from helpers.core.settings import settings_of
-from helpers.studies.best_model import config
+from helpers.studies.best_model import config, round_two  # noqa: F401
 from helpers.studies.best_model.costs import (  # noqa: F401
     cpu_training_cost,
     cpu_training_seconds,

@@ -1,0 +1,88 @@
+"""Round two of notebook 05: the teacher, the distilled students, their controls, and the deployment decision.
+
+Each student is compared with the networks that differ from it in one respect only: the same network, recipe and
+budget without the teacher (its *control*), and round one's two seeds at that budget (which also tell how far two runs
+of one recipe land apart: the noise an effect has to beat). Without a lent GPU every claim rests on one run, and the
+round-one seed spread at the same budget is quoted beside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers.models import weights_store
+from helpers.studies.best_model import config
+from helpers.studies.best_model.costs import cpu_training_seconds, inference_speeds, trained_on
+
+#: Each student, the same network trained without the teacher (None: none was trained), and round one's two seeds of
+#: the same network and budget.
+COMPARISONS = {
+    "fashion_vgg_bn_kd": {"control": "fashion_vgg_bn_ema", "seeds": ("fashion_vgg_bn", "fashion_vgg_bn_seed43")},
+    "fashion_vgg_bn_kd_long": {"control": None, "seeds": ("fashion_vgg_bn_long", "fashion_vgg_bn_long_seed43")},
+}
+
+
+def students(saved_only: bool = True) -> list[str]:
+    return [s for s in COMPARISONS if not saved_only or weights_store.exists(s)]
+
+
+def student_table(names=None) -> pd.DataFrame:
+    """One row per network of round two and its comparisons: epochs, teacher, weight averaging, where it was trained,
+    CPU hours (measured on a CPU, or estimated for a GPU run), validation accuracy and loss, images/s."""
+    names = names or list(dict.fromkeys(n for s in students() for n in
+                                        (s, COMPARISONS[s]["control"], *COMPARISONS[s]["seeds"]) if n))
+    speeds = inference_speeds()
+    rows = []
+    for n in names:
+        r = weights_store.load_record(n)
+        t = r.get("training", {})
+        seconds, how = cpu_training_seconds(n)
+        rows.append({"model": n, "epochs": t.get("epochs_run"), "teacher": "yes" if r.get("notes", {}).get("teacher") else "no",
+                     "EMA": "yes" if t.get("ema_momentum") else "no", "trained on": trained_on(r),
+                     "CPU hours": None if seconds is None else round(seconds / 3600, 2), "CPU hours are": how,
+                     "val accuracy": r["metrics"]["val"]["accuracy"], "val loss": r["metrics"]["val"]["loss"],
+                     "images/s (batch 512)": speeds.get(n, np.nan)})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def effects() -> pd.DataFrame:
+    """Per student: its validation accuracy against its control and against the mean of round one's two seeds, in
+    points, beside the two seeds' spread; the verdict says whether the effect is larger than that spread."""
+    rows = []
+    for s in students():
+        c = COMPARISONS[s]
+        val = {n: weights_store.load_record(n)["metrics"]["val"]["accuracy"]
+               for n in (s, *(x for x in (c["control"], *c["seeds"]) if x))}
+        spread = abs(val[c["seeds"][0]] - val[c["seeds"][1]]) * 100
+        for against, ref in ((f"control ({c['control']})", val.get(c["control"])),
+                             (f"round one's two seeds (mean of {' and '.join(c['seeds'])})",
+                              np.mean([val[x] for x in c["seeds"]]))):
+            if ref is None:
+                continue
+            d = (val[s] - ref) * 100
+            rows.append({"student": s, "against": against, "change (points)": round(d, 2),
+                         "seed spread (points)": round(spread, 2),
+                         "verdict": "larger than the seed spread" if abs(d) > spread else "within the seed spread"})
+    return pd.DataFrame(rows)
+
+
+def candidates(round_one_deployed: str) -> pd.DataFrame:
+    """Round one's deployed model and every saved student, as :func:`selection.deployment_choice` reads them."""
+    speeds = inference_speeds()
+    rows = []
+    for n in [round_one_deployed, *students()]:
+        seconds, how = cpu_training_seconds(n)
+        rows.append({"name": n, "kind": "single model", "members": n,
+                     "val_accuracy": weights_store.load_record(n)["metrics"]["val"]["accuracy"],
+                     "images_per_s": speeds.get(n, np.nan), "cpu_training_seconds": seconds, "cpu_training": how})
+    return pd.DataFrame(rows)
+
+
+def teacher_summary() -> dict:
+    """The teacher's members, views, validation accuracy and loss, test accuracy (scored once) and size."""
+    r = weights_store.load_record(config.TEACHER)
+    return {"name": config.TEACHER, "members": [m["name"] for m in r["members"]],
+            "views": len(r["hparams"].get("views") or [[0, 0]]), "val_accuracy": r["metrics"]["val"]["accuracy"],
+            "val_loss": r["metrics"]["val"]["loss"], "test_accuracy": r["metrics"]["test"]["accuracy"],
+            "params": r["params"], "notes": r.get("notes", {})}

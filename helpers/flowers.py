@@ -64,21 +64,6 @@ if __name__ == "__main__":
     from helpers.core.repro import quiet_tensorflow
 
     quiet_tensorflow()
-    # The brief's tasks, in order (each repeats its experiments and saves them to results/flowers/):
-    #   task_1()   load the flower dataset
-    #   task_2()   MobileNetV2 with ImageNet weights
-    #   task_3()   last layer replaced by Dense(5)
-    #   task_4()   train / validation / test split for standard training
-    #   task_5()   standard training, SGD lr 0.01, momentum 0, nesterov False
-    #   task_6()   loss against epochs and seconds, accuracy, precision and recall
-    #   task_7()   three learning rates of different orders of magnitude
-    #   task_8()   the best learning rate with three momenta
-    #   task_9()   the accelerated datasets {(F(x_i), t_i)}
-    #   task_10()  task 8 (and 7) repeated on the accelerated datasets, 3 seeds each
-    #   recommend()           learning rate, momentum and epochs from task 10's validation results
-    #   size_check()          the recommended settings at 160 and 224 px: the final input side, on validation
-    #   train_recommended()   the recommended settings, trained, saved and scored once on test
-    #   fine_tune()           beyond the brief: its last two backbone layers fine-tuned, kept only if clearly better
-    #   depth_study()         beyond the brief: deeper tails of the backbone, on mirrored photos, 3 seeds each
-    #   fine_tune_deeper()    the depth chosen on validation, trained, saved and scored once on test
+    # The brief's tasks, one by one: scripts/flowers_tasks.py holds them as calls that run when uncommented;
+    # from here, name them on the command line (python -m helpers.flowers task_5 task_6 ...).
     sys.exit(cli.run(main))  # a missing dataset or unavailable weights: one clear line, no traceback

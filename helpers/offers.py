@@ -36,7 +36,7 @@ def _main(argv=None) -> int:
     s.add_argument("--out", required=True, metavar="DIR", help="output folder")
     s.add_argument("--engine", choices=("local", "ray"), default="local")
     s.add_argument("--address", help="Ray cluster address (with --engine ray); default: start a local Ray")
-    s.add_argument("--workers", type=int, help="Ray workers (default: two per core's worth of Ray CPUs, at most)")
+    s.add_argument("--workers", type=int, help="Ray workers (default: one per CPU of the Ray cluster)")
     s.add_argument("--model", help="saved model name (default: the deployed one, weights/deployed.txt)")
     s.add_argument("--chunk-rows", type=int, default=None, help="rows per resumable part (default 4096)")
     s.add_argument("--restart", action="store_true", help="discard an unfinished run of other inputs in DIR")

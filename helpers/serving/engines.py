@@ -84,7 +84,7 @@ class RayEngine(LocalEngine):
                          logging_level=logging.ERROR)
         self.spec = ray.put(self.scorer.spec())  # the model and rules, shipped once to every worker
         cpus = ray.cluster_resources().get("CPU", 1)
-        self.workers = int(workers or max(1, min(int(cpus / WORKER_CPUS) // 2, 2 * int(cpus))))
+        self.workers = int(workers or max(1, int(cpus)))  # one per CPU; each claims WORKER_CPUS of one
         logging.getLogger("ray.data").setLevel(logging.ERROR)  # per-dataset INFO lines, one per chunk
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True

@@ -193,3 +193,13 @@ def test_absurdly_large_image_is_one_clear_error_line(tmp_path, monkeypatch):
     with pytest.raises(ImageLoadError, match=r"too large \(40 x 30 = 1,200 pixels; the limit is 1,000 pixels, "
                                              r"0\.001 megapixels\); resize it below 0\.001 megapixels"):
         open_rgb(save(Image.new("RGB", (40, 30)), tmp_path / "small.png"))
+
+
+def test_median_is_numpys_median():
+    from helpers.inputs.images import median
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 4, 111, 112):
+        for a in (rng.integers(0, 256, n).astype(np.float32), rng.random(n)):
+            assert median(a) == float(np.median(a))
+    assert median(np.arange(12.0).reshape(3, 4)) == 5.5

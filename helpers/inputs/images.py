@@ -236,6 +236,17 @@ def canonical_orientation(x: np.ndarray, asymmetry: float = ORIENTATION_ASYMMETR
     return np.where(mask, np.flip(a, axis=-2 if channel else -1), a)
 
 
+def median(a: np.ndarray) -> float:
+    """The median of ``a``'s values, as :func:`numpy.median` gives it, in a few microseconds (one partial
+    sort, none of its general-purpose checks): the photo conversion below needs two per image."""
+    a = np.asarray(a).ravel()
+    n, k = a.size, a.size // 2
+    if n % 2:
+        return float(np.partition(a, k)[k])
+    p = np.partition(a, (k - 1, k))
+    return float((p[k - 1] + p[k]) / 2)
+
+
 def to_fashion_mnist_style(im: Image.Image, size: int = 28, crop: bool = False, orient: bool = False) -> np.ndarray:
     """Turn an ordinary product photo into a Fashion-MNIST-like ``(size, size)`` uint8 array.
 
@@ -246,20 +257,20 @@ def to_fashion_mnist_style(im: Image.Image, size: int = 28, crop: bool = False, 
     the background colour; it is resized with a high-quality filter; with ``orient`` it is finally
     mirrored into Fashion-MNIST's orientation (:func:`canonical_orientation`).
     """
-    grey = np.asarray(to_rgb(im).convert("L"), dtype=np.float32)
+    grey = np.asarray(im if im.mode == "L" else to_rgb(im).convert("L"), dtype=np.float32)
     h, w = grey.shape
     b = max(1, min(h, w) // 20)
     border = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()])
-    centre = grey[h // 4: h - h // 4 or None, w // 4: w - w // 4 or None]
-    if np.median(border) > np.median(centre):
+    background = median(border)
+    if background > median(grey[h // 4: h - h // 4 or None, w // 4: w - w // 4 or None]):
         grey = 255.0 - grey
-        border = 255.0 - border
+        background = 255.0 - background  # the median of the inverted border
     if crop:
-        top, bottom, left, right = item_box(grey, float(np.median(border)))
+        top, bottom, left, right = item_box(grey, background)
         grey = grey[top:bottom, left:right]
         h, w = grey.shape
     side = max(h, w)
-    canvas = np.full((side, side), float(np.median(border)), dtype=np.float32)
+    canvas = np.full((side, side), background, dtype=np.float32)
     top, left = (side - h) // 2, (side - w) // 2
     canvas[top: top + h, left: left + w] = grey
     small = Image.fromarray(canvas.clip(0, 255).astype(np.uint8), "L").resize((size, size), Image.LANCZOS)

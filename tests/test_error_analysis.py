@@ -45,16 +45,6 @@ def test_threshold_reaches_the_target_precision_with_the_most_coverage():
     assert len(table) == 6 and (table.dropna()["val precision"] >= table.dropna()["target precision"]).all()
 
 
-def test_more_images_per_user_make_offers_more_reliable():
-    y, p = _toy(acc=0.7)
-    one = ea.simulate_users(y, p, k=1, share=0.8, n_users=300)
-    many = ea.simulate_users(y, p, k=15, share=0.8, n_users=300)
-    assert many["vote"].mean() > one["vote"].mean() + 0.2
-    assert many["mean"].mean() > 0.9
-    perfect = ea.simulate_users(y, np.eye(3)[y], k=1, share=1.0, n_users=50)
-    assert (perfect["vote"] == 1).all()
-
-
 def test_out_of_domain_scores_separate_far_inputs():
     rng = np.random.default_rng(0)
     feats = np.concatenate([rng.normal(0, 1, (200, 4)) + 5, rng.normal(0, 1, (200, 4)) - 5])
@@ -82,15 +72,13 @@ def test_logits_and_features_match_the_softmax_output(tiny_dense):
 def test_edge_cases_absent_classes_give_nan_not_crashes():
     y = np.array([0, 0, 1, 1])
     p = np.eye(3)[[0, 0, 1, 0]]
-    sim = ea.simulate_users(y, p, k=3, share=0.8, n_users=20, n_classes=3)
-    assert np.isnan(sim["vote"][2]) and not np.isnan(sim["vote"][0])
     df = ea.bootstrap_per_class(y, p.argmax(1), ["a", "b", "c"], n_boot=50)
     assert df.loc["c", "images"] == 0
     fit = ood.mahalanobis_fit(np.random.default_rng(0).normal(size=(4, 2)), y, 3)
     assert np.isfinite(ood.mahalanobis_score(fit, np.zeros((2, 2)))).all()
 
 
-@pytest.mark.parametrize("kind", ["energy", "mahalanobis"])
+@pytest.mark.parametrize("kind", ["energy", "mahalanobis", "detector"])
 def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_dense, tiny_task, tmp_path,
                                                                           monkeypatch, kind):
     import json
@@ -106,14 +94,22 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
     x_val = tiny_task[1]["val"][0]
     logits, feats = ood.logits_and_features(model, x_val)
     maha = ood.mahalanobis_fit(feats, tiny_task[1]["val"][1], 3)
+    assert set(out_of_domain.all_scores(logits, feats, maha)) == set(out_of_domain.SCORES) - {"detector"}
+    if kind == "detector":  # fashion: the validation images; not fashion: noise
+        noise = np.random.default_rng(0).integers(0, 256, x_val.shape).astype(x_val.dtype)
+        n_logits, n_feats = ood.logits_and_features(model, noise)
+        maha = {**maha, **out_of_domain.fit_detector(
+            np.r_[logits, n_logits], np.r_[feats, n_feats], np.r_[np.ones(len(x_val), bool), np.zeros(len(noise), bool)],
+            np.r_[np.full(len(x_val), "in"), np.full(len(noise), "out")], maha)}
     scores = out_of_domain.all_scores(logits, feats, maha)
-    assert set(scores) == set(out_of_domain.SCORES)
+    assert ("detector" in scores) == (kind == "detector")
     rule = out_of_domain.fit_rule(kind, scores[kind], keep=0.9, in_domain_inputs=x_val, frame_keep=1.0,
                                   fitted_on="tiny validation")
     out_of_domain.save_rule("tiny_dense", rule, maha=maha)
     loaded, maha_loaded = out_of_domain.load_rule("tiny_dense")
     assert loaded["threshold"] == rule["threshold"] and loaded["fitted_on"] == "tiny validation"
-    assert (maha_loaded is not None) == (kind == "mahalanobis")
+    assert (maha_loaded is not None) == (kind in out_of_domain.FITTED_SCORES)
+    assert ("detector_coef" in (maha_loaded or {})) == (kind == "detector")
     s, keep = out_of_domain.score_inputs(model, loaded, maha_loaded, x_val)
     assert np.allclose(s, scores[kind]) and keep.mean() == pytest.approx(0.9, abs=0.05)
 
@@ -136,21 +132,6 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
         out_of_domain.feature_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="last")]))
 
 
-def test_user_table_images_needed_and_merged_accuracy():
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(3), 100)
-    p = np.full((300, 3), 0.1)
-    p[np.arange(300), y] = 0.8
-    p[:100][rng.random(100) < 0.4] = [0.1, 0.8, 0.1]          # class 0 is often called class 1
-    tables = ea.user_table(y, p, ["a", "b", "c"], share=0.8, ks=(1, 5, 20), n_users=200)
-    vote = tables["vote"]
-    assert list(vote.columns) == [1, 5, 20] and list(vote.index) == ["a", "b", "c"]
-    assert vote.loc["c", 20] > 0.95 and vote.loc["a", 1] < vote.loc["c", 1]
-    need = ea.images_needed(vote, 0.95)
-    assert need["c"] is not None and (need["a"] is None or need["a"] >= need["c"])
-    assert ea.merged_accuracy(y, p.argmax(1), ["a", "b", "c"], {"a", "b"}) == 1.0
-
-
 def test_image_traits_and_error_rate_by_bins():
     x = np.zeros((8, 4, 4), np.uint8)
     x[:4, :2] = 200                                            # half-filled, bright
@@ -160,25 +141,6 @@ def test_image_traits_and_error_rate_by_bins():
     assert np.allclose(traits["brightness"][:4], 200) and np.allclose(traits["brightness"][4:], 100)
     table = ea.error_rate_by(traits["item size"], np.r_[np.ones(4), np.zeros(4)], bins=2, label="size")
     assert table["images"].sum() == 8 and list(table["error rate"]) == [1.0, 0.0]
-
-
-def test_offer_errors_counts_labelled_and_wrong_images():
-    y = np.array([0, 0, 1, 1])
-    p = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.95, 0.05]])   # the last one is a confident mistake
-    out = ea.offer_errors(y, p, [0.8, 0.5])
-    assert out == {"labelled": 0.75, "wrong among labelled": pytest.approx(1 / 3)}
-    assert ea.offer_errors(y, p, [None, None])["labelled"] == 0.0
-
-
-def test_compare_scores_thresholds_on_in_domain_and_counts_photos():
-    rng = np.random.default_rng(0)
-    in_domain = {"good": rng.normal(0, 1, 1000), "useless": rng.normal(0, 1, 1000)}
-    fashion = np.r_[np.ones(50, bool), np.zeros(50, bool)]
-    photos = {"good": np.r_[rng.normal(0, 1, 50), rng.normal(6, 1, 50)], "useless": rng.normal(0, 1, 100)}
-    table = ea.compare_scores(in_domain, photos, fashion, keep=0.95)
-    assert table.loc["good", "non-fashion rejected"] > 0.95 and table.loc["good", "AUROC"] > 0.99
-    assert table.loc["useless", "non-fashion rejected"] < 0.2 and table["balanced"].idxmax() == "good"
-    assert table.loc["good", "threshold"] == pytest.approx(np.quantile(in_domain["good"], 0.95))
 
 
 def test_frame_check_rejects_bright_bordered_inputs_whatever_their_score():

@@ -58,3 +58,14 @@ def class_scores(y_true, proba, class_names, fields=SCORES, digits: int = 4) -> 
              "precision": {c: round(float(v), digits) for c, v in zip(class_names, p)},
              "recall": {c: round(float(v), digits) for c, v in zip(class_names, r)}}
     return {k: every[k] if isinstance(every[k], dict) else round(every[k], digits) for k in fields}
+
+
+def proportion_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The Wilson interval of a proportion ``successes / n`` (``(nan, nan)`` when ``n`` is 0): honest for small
+    samples and for shares near 0 or 1, where the normal approximation breaks down."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n == 0:
+        return float("nan"), float("nan")
+    lo, hi = proportion_confint(int(successes), int(n), alpha=1 - level, method="wilson")
+    return float(lo), float(hi)

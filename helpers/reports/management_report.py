@@ -1,11 +1,14 @@
-"""``report.pdf``, the report for management (CRISP-DM, at most 1,500 words), built from the results.
+"""``report.pdf``, the report for the board (at most 1,500 words of body text), built from the results.
 
     python -m helpers.report management        # or: make report
 
-Reads the saved models' records (``weights/*.json``), notebook 06's summary of the deployed model
-(``results/error_analysis/summary_<model>.json``), the tuning trials, the flower study's results and the
-gear study's records; draws the figures; fills ``reports/templates/report.typ`` (typst). No number is typed
-in the template, and the same inputs give the same bytes (the PDF is dated by the newest record).
+Page 1 is the decision: what to approve (the pilot), the offers per category with a traffic light, the images a
+user needs, the expected wrong offers and the serving cost; the later sections support it in plain words. Reads
+the saved models' records (``weights/*.json``), notebook 06's summary and picture of the deployed model
+(``results/error_analysis/``), notebook 05's summary, the inference and offers-pipeline benchmarks
+(``benchmarks/results/``), the flower study's results and the gear study's records; draws the figure of models;
+fills ``reports/templates/report.typ`` (typst). No number is typed in the template, and the same inputs give the
+same bytes (the PDF is dated by the newest record).
 """
 
 from __future__ import annotations
@@ -23,54 +26,38 @@ from helpers.reports import pdf
 
 TEMPLATE = paths.REPO_ROOT / "reports" / "templates" / "report.typ"
 REPORT_PDF = paths.REPO_ROOT / "report.pdf"
-TUNING_TRIALS = paths.REPO_ROOT / "results" / "tuning" / "own_cnn_trials.csv"
 MAX_WORDS = 1500
 #: Which notebook made a saved Fashion-MNIST model (by name prefix), for the model table.
 NOTEBOOK_OF = {"fashion_dense": "02", "fashion_simple_cnn": "02", "fashion_tl_mobilenet_v2_deep": "05", "fashion_tl_": "03", "fashion_own_cnn": "04",
                "fashion_binary": "07"}
-#: The share of right offers the user-level figure marks (notebook 06's target).
-OFFER_TARGET = 0.95
 
 
 def notebook_of(name: str) -> str:
     return next((nb for prefix, nb in NOTEBOOK_OF.items() if name.startswith(prefix)), "05")
 
 
-def _model_row(r: dict) -> dict:
+def _model_row(r: dict, speeds: dict | None = None) -> dict:
     """A saved model as the report shows it; ``seconds`` is its training on the team's 2-core CPU (measured, or
-    estimated for a model trained on a lent GPU: ``estimated``)."""
+    estimated for a model trained on a lent GPU: ``estimated``); ``speed`` its images/s at batch 512 on the team's
+    CPU (the inference benchmark, ``None`` when not measured)."""
     from helpers.studies.best_model import cpu_training_cost, trained_on
 
     seconds, how = cpu_training_cost(r)
+    measured = ((speeds or {}).get("results") or {}).get(r["name"]) or {}
     return {"name": r["name"], "notebook": notebook_of(r["name"]), "params": int(r.get("params") or 0),
             "seconds": seconds, "estimated": how == "estimated", "trained_on": trained_on(r),
+            "speed": measured.get("images_per_s_batch_512"),
             "val": r["metrics"].get("val", {}).get("accuracy"), "test": r["metrics"]["test"]["accuracy"]}
 
 
-#: A transfer-learning step "helped" when it raised validation accuracy by at least this much (half a point: smaller
-#: changes are within what another seed gives).
-HELP_THRESHOLD = 0.005
-#: notebook 03's steps, in order, as the report names them
-TL_STEP_LABELS = {"fashion_tl_mobilenet_v2_frozen": "the frozen network",
-                  "fashion_tl_mobilenet_v2_dense_head": "adding two dense layers",
-                  "fashion_tl_mobilenet_v2_fine_tuned": "unfreezing the last two layers"}
-
-
-def _tl_steps(rows: list[dict]) -> list[dict]:
-    """The transfer-learning benchmark's steps in order, each with its change in validation accuracy."""
-    steps = [next(r for r in rows if r["name"] == n) for n in TL_STEP_LABELS if any(r["name"] == n for r in rows)]
-    return [{**s, "label": TL_STEP_LABELS[s["name"]],
-             "val_change": (s["val"] - steps[i - 1]["val"]) if i else None} for i, s in enumerate(steps)]
-
-
-def report_data(records: dict | None = None, summary: dict | None = None, study: dict | None = None) -> dict:
+def report_data(records: dict | None = None, summary: dict | None = None, study: dict | None = None,
+                throughput: dict | None = None, speeds: dict | None = None) -> dict:
     """Every value the report prints. ``records``: ``{name: record}`` (default: every saved model);
     ``summary``: notebook 06's summary of the deployed model (default: read from ``results/``); ``study``:
-    notebook 05's summary (default: ``results/best_model/summary.json`` when it exists)."""
-    import pandas as pd
-
+    notebook 05's summary (default: ``results/best_model/summary.json`` when it exists); ``throughput``: the offers
+    pipeline's benchmark (default: ``benchmarks/results/offers_throughput.json`` when it exists); ``speeds``: the
+    inference benchmark (default: ``benchmarks/results/inference_speed.json`` when it exists)."""
     from helpers.studies import error_analysis
-    from helpers.studies.binary import FOOTWEAR_IDX
 
     if records is None:
         records = {n: weights_store.load_record(n) for n in weights_store.list_names()}
@@ -90,48 +77,133 @@ def report_data(records: dict | None = None, summary: dict | None = None, study:
     if summary["model"] != best["name"]:
         raise HelpersError(f"notebook 06's summary is about {summary['model']}, but the deployed model is {best['name']}: "
                            "re-execute notebook 06")
-    rows = sorted((_model_row(r) for r in fashion), key=lambda r: (r["notebook"], r["test"]))
-    classes = summary["classes"]
-    per_class = [{"class": c, **{k.replace(" ", "_"): v for k, v in summary["per_class"][c].items()}} for c in classes]
+    missing = [k for k in SUMMARY_KEYS if k not in summary]
+    if missing:
+        raise HelpersError(f"notebook 06's summary lacks {missing}: re-execute notebook 06")
+    speeds = speeds if speeds is not None else _read_json(SPEED_JSON)
+    rows = sorted((_model_row(r, speeds) for r in fashion), key=lambda r: (r["notebook"], r["test"]))
+    per_class = [{"class": c, **{k.replace(" ", "_"): v for k, v in summary["per_class"][c].items()}}
+                 for c in summary["classes"]]
     per_class.sort(key=lambda r: -r["F1"])
-    confusion = np.asarray(summary["confusion"])
-    binary_idx = np.isin(np.arange(len(classes)), FOOTWEAR_IDX)
-    binarised = float((confusion[binary_idx][:, binary_idx].sum() + confusion[~binary_idx][:, ~binary_idx].sum())
-                      / confusion.sum())
-    users = summary["users_mean"]
-    ks = sorted(int(k) for k in next(iter(users.values())))
-    need = {c: summary["images_needed"][c]["mean"] for c in classes}
-    trials = pd.read_csv(TUNING_TRIALS) if TUNING_TRIALS.is_file() else None
-    own = records.get("fashion_own_cnn")
-
     out = {
-        "deployed": _model_row(best),
+        "deployed": _model_row(best, speeds),
         "train_size": best["training"].get("train_size"), "val_size": best["training"].get("val_size"),
-        "test_size": best["metrics"]["test"]["n"], "refit": "refit" in best["training"],
-        "models": rows, "tl_steps": _tl_steps(rows),
-        "baselines": [r for r in rows if r["notebook"] == "02"],
-        "own_cnn": _model_row(own) if own else None,
-        "tuning": ({"trials": int(len(trials)), "strategies": sorted(trials["strategy"].unique().tolist())}
-                   if trials is not None else None),
+        "test_size": best["metrics"]["test"]["n"], "models": rows,
+        "speed_target": (speeds or {}).get("target_images_per_s_batch_512"),
         "per_class": per_class, "best_class": per_class[0], "worst_class": per_class[-1],
         "pairs": [{"pair": p["pair"], "errors": p["total errors"]} for p in summary["pairs"].values()],
-        "launch": summary["launch"], "hold": summary["hold"], "tops": summary["tops"],
-        "tops_accuracy": summary["tops_accuracy"], "offers95": summary["offers95"],
-        "p95": [{"class": c, **summary["p95"][c]} for c in classes],
-        "share": summary["share"], "ks": ks, "need": need, "offer_target": OFFER_TARGET, "help_threshold": HELP_THRESHOLD,
-        "users_curve": users, "users_first": {c: users[c][str(ks[0])] for c in classes},
-        "users_last": {c: users[c][str(ks[-1])] for c in classes},
-        "binarised_accuracy": binarised,
-        "rejection_score": summary["rejection_score"], "real_photos": _real_photos(summary),
+        **_decisions(summary), "simulation": _simulation(summary), "real_photos": _real_photos(summary),
+        "serving": _serving(throughput if throughput is not None else _read_json(THROUGHPUT_JSON)),
+        "photos_figure": _photos_figure(best["name"]),
     }
-    tl_best = max((s["test"] for s in out["tl_steps"]), default=None)
-    out["tl_behind_own"] = bool(own and tl_best is not None and tl_best < own["metrics"]["test"]["accuracy"])
     binary = records.get("fashion_binary_cnn")
     out["binary"] = {"test": binary["metrics"]["test"]["accuracy"]} if binary else None
     out["best_model"] = _best_model_study(study, best["name"])
     out["flowers"] = _flowers(records)
     out["gear"] = _gear(records)
+    out["resnet_weights"] = False  # ResNet50's ImageNet weights cannot be downloaded offline (models.backbones)
     return out
+
+
+SPEED_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "inference_speed.json"
+THROUGHPUT_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "offers_throughput.json"
+#: notebook 06's summary entries the report reads
+SUMMARY_KEYS = ("status", "test_offers", "min_images", "simulation", "rejection", "rejection_photos", "junk",
+                "photo_paths", "tops", "pilot_offers", "pilot_margin", "choice_share", "worst_mix",
+                "worst_wrong_per_1000", "target_precision", "min_coverage", "rejection_choice", "flower_photos")
+#: notebook 06's names of the rejection-rule figures the report quotes
+REAL_PHOTO_FIGURES = {
+    "rejected": "non-fashion photos rejected (report part)",
+    "flowers_rejected": "flower photos rejected (never seen)",
+    "kept": "garment photos kept (report part)",
+    "kept_right": "garment photos kept and labelled right (report part)",
+    "test_kept": "Fashion-MNIST test images kept",
+    "worst_test_kept": "worst Fashion-MNIST category kept",
+}
+GARMENT_PHOTOS = ("boots", "hardshell_jackets", "insulated_jackets")
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _decisions(summary: dict) -> dict:
+    """The decision box and the traffic-light table: one row per offer (launched categories, tops, held ones)."""
+    status, test, need = summary["status"], summary["test_offers"], summary["min_images"]
+    tops = summary["tops"]
+    launched = [c for c in summary["classes"] if status[c]["status"] == "launch"]
+    held = [c for c in summary["classes"] if status[c]["status"] == "hold"]
+    rows = []
+    for offer in launched + (["tops"] if tops else []) + held:
+        members = tops if offer == "tops" else [offer]
+        thresholds = [status[c]["threshold"] for c in members if status[c]["threshold"] is not None]
+        t = test.get(offer, {})
+        rows.append({"offer": offer, "members": members, "status": "hold" if offer in held else "launch",
+                     "light": "red" if offer in held else ("amber" if any(status[c]["light"] == "amber" for c in members)
+                                                           or t.get("test precision", 1) < summary["target_precision"]
+                                                           else "green"),
+                     "threshold_low": min(thresholds) if thresholds else None,
+                     "threshold_high": max(thresholds) if thresholds else None,
+                     "precision": t.get("test precision"), "low": t.get("low"), "high": t.get("high"),
+                     "coverage": t.get("test coverage"), "images": need.get(offer),
+                     "reason": (f"{len(members)} upper-body garments the model confuses with each other: one offer"
+                                if offer == "tops" else status[offer]["reason"])})
+    within = [r["offer"] for r in rows if r["precision"] is not None and r["precision"] < summary["target_precision"]
+              and r["status"] == "launch"]
+    return {"launch": launched, "hold": held, "tops": tops, "offer_rows": rows, "within_noise": within,
+            "target_precision": summary["target_precision"], "min_coverage": summary["min_coverage"],
+            "pilot_offers": summary["pilot_offers"], "pilot_margin": summary["pilot_margin"]}
+
+
+def _simulation(summary: dict) -> dict:
+    rows = sorted(summary["simulation"].values(), key=lambda r: (r["share"], r["mix"]))
+    base = [r for r in rows if r["share"] == summary["choice_share"]]
+    return {"rows": rows, "share": summary["choice_share"], "worst_mix": summary["worst_mix"],
+            "not_favourite": summary["worst_wrong_per_1000"],
+            "model_errors": max(r["model errors per 1,000 offers"] for r in base),
+            "offers_low": min(r["offers per 1,000 users"] for r in base),
+            "offers_high": max(r["offers per 1,000 users"] for r in base)}
+
+
+def _real_photos(summary: dict) -> dict:
+    rej = summary["rejection"]
+    missing = [v for v in REAL_PHOTO_FIGURES.values() if v not in rej]
+    if missing:
+        raise HelpersError(f"notebook 06's summary lacks {missing}: re-execute notebook 06")
+    photos = summary["rejection_photos"]
+    garments = [{"class": c.replace("_", " "), "photos": int(photos[c]["images"]), "kept": photos[c]["kept"],
+                 "low": photos[c]["kept low"], "high": photos[c]["kept high"],
+                 "right": summary["photo_paths"].get(f"{c} (report)")} for c in GARMENT_PHOTOS if c in photos]
+    other = [c for c in photos if c not in GARMENT_PHOTOS]
+    return {**{k: rej[v] for k, v in REAL_PHOTO_FIGURES.items()}, "garments": garments,
+            "non_fashion_photos": int(sum(photos[c]["images"] for c in other)), "non_fashion_classes": len(other),
+            "junk": summary["junk"], "junk_total": int(sum(summary["junk"].values())),
+            "rule": summary["rejection_choice"], "flower_photos": summary["flower_photos"]}
+
+
+def _serving(bench: dict | None) -> dict | None:
+    """The offers pipeline's measured throughput and the cores a day of uploads needs."""
+    if not bench:
+        return None
+    from helpers.studies.deployment import costs
+
+    per_core = bench["local"]["images_per_second"] / bench["machine"]["cpus"]
+    volumes = (1e6, 1e8)
+    return {"model_only": bench["model_only_images_per_second_batch_512"],
+            "thumbnails": bench["local_thumbnails_only"]["images_per_second"],
+            "day": bench["local"]["images_per_second"], "per_core": per_core, "cpus": bench["machine"]["cpus"],
+            "ray_scaling": bench["ray_scaling_1_to_2"], "margin": costs.MARGIN,
+            "cores": [{"volume": v, **{f"h{w}": costs.cores_needed(v, per_core, w) for w in costs.WINDOW_HOURS}}
+                      for v in volumes], "windows": list(costs.WINDOW_HOURS), "measured": bench["measured"]}
+
+
+PHOTOS_DIR = paths.REPO_ROOT / "results" / "error_analysis"
+
+
+def _photos_figure(model: str) -> str | None:
+    """Notebook 06's picture of thumbnails beside real photos, when it has been exported."""
+    path = PHOTOS_DIR / f"photos_{model}.png"
+    return path.name if path.is_file() else None
 
 
 def _best_model_study(study: dict | None, deployed: str) -> dict | None:
@@ -149,7 +221,11 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
     choice, effects, tta = study["choice"], study["effects"], study["tta"]
     import statistics
 
+    from helpers.studies.best_model import config
+
     gains = [v["gain (points)"] for v in tta.values()]
+    two = study.get("round_two") or {}
+    students = {k: v for k, v in (two.get("effects") or {}).items() if "round one" in k}
     ens = max(study["ensembles"].values(), key=lambda e: e["val_accuracy"], default=None)
     deep = [e for e in study["experiments"].values() if e["direction"] == "deeper transfer"]
     return {"baseline_val": study["baseline"]["accuracy"], "noise": study["noise_points"],
@@ -165,27 +241,13 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
             "most_speed": choice["most_accurate_images_per_s"],
             "most_hours": choice["most_accurate_cpu_training_seconds"] / 3600,
             "most_test": study.get("most_accurate_test_accuracy"),
+            "target": config.TEST_TARGET, "round_two_target": config.ROUND_TWO_TARGET,
+            "teacher_test": (two.get("teacher") or {}).get("test_accuracy"),
+            "teacher_val": (two.get("teacher") or {}).get("val_accuracy"),
+            "student_gain": max(students.values()) if students else None,
             # the deployed model's calibration (none while it is a model refitted on the validation images)
             **({"ece_before": study["ece_test"]["before"], "ece_after": study["ece_test"]["after"]}
                if study.get("calibrated", deployed) == deployed else {"ece_before": None, "ece_after": None})}
-
-
-#: notebook 06's names of the rejection-rule figures the report quotes (its report part of the gear photos)
-REAL_PHOTO_FIGURES = {
-    "rejected": "non-fashion photos rejected (report part)",
-    "kept": "boots and jackets kept (report part)",
-    "confident_without_rule": "non-fashion photos with a confident (≥ 0.9) label, no rule (report part)",
-    "test_kept": "Fashion-MNIST test images kept",
-}
-
-
-def _real_photos(summary: dict) -> dict:
-    rej = summary["rejection"]
-    missing = [v for v in REAL_PHOTO_FIGURES.values() if v not in rej]
-    if missing:
-        raise HelpersError(f"notebook 06's summary lacks {missing}: re-execute notebook 06")
-    return {"boots_right": summary["photo_paths"]["boots (report)"],
-            **{k: rej[v] for k, v in REAL_PHOTO_FIGURES.items()}}
 
 
 def _flowers(records: dict) -> dict | None:
@@ -223,55 +285,45 @@ def _gear(records: dict) -> dict | None:
 
 
 def draw_figures(data: dict, folder: Path) -> list[Path]:
-    """The report's figures as PNG files in ``folder`` (fixed metadata: same data, same bytes)."""
+    """The report's figures as PNG files in ``folder`` (fixed metadata: same data, same bytes), and notebook 06's
+    picture of real photos when it exists."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = []
+    from helpers.reports.plots import save_png
 
-    def save(fig, name):
-        path = Path(folder) / name
-        fig.savefig(path, dpi=150, metadata={"Software": None}, bbox_inches="tight")
-        plt.close(fig)
-        out.append(path)
-
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    for r in (r for r in data["models"] if r["seconds"] is not None):
-        ax.scatter(r["seconds"], r["test"], s=25, marker="^" if r["estimated"] else "o")
-        ax.annotate(f"{r['name'].removeprefix('fashion_')} ({r['notebook']})", (r["seconds"], r["test"]), fontsize=6,
-                    xytext=(3, 3), textcoords="offset points")
-    ax.set_xscale("log"); ax.set_xlabel("training time, seconds on 2 CPU cores (log scale; triangles: estimated)")
-    ax.set_ylabel("test accuracy"); ax.grid(alpha=0.3)
-    save(fig, "models.png")
-
-    pc = data["per_class"][::-1]
-    fig, ax = plt.subplots(figsize=(6.5, 3.0))
-    f1 = np.array([r["F1"] for r in pc])
-    err = np.array([[r["F1"] - r["F1_low"], r["F1_high"] - r["F1"]] for r in pc]).T
-    ax.barh([r["class"] for r in pc], f1, xerr=err, color="#4c78a8", capsize=2)
-    ax.set_xlim(max(0.0, f1.min() - 0.1), 1.0); ax.set_xlabel("F1 on test (95 % bootstrap interval)")
-    save(fig, "per_class.png")
-
-    fig, ax = plt.subplots(figsize=(6.5, 3.0))
-    ks = data["ks"]
-    users = {c: [data["users_curve"][c][str(k)] for k in ks] for c in data["users_curve"]}
-    for c, v in users.items():
-        ax.plot(ks, v, marker="o", ms=3, label=c)
-    ax.axhline(data["offer_target"], ls="--", c="grey", lw=0.8)
-    ax.set_xscale("log"); ax.set_xticks(ks); ax.set_xticklabels([str(k) for k in ks])
-    ax.set_xlabel("images per user"); ax.set_ylabel("right offers"); ax.legend(fontsize=6, ncol=2)
-    save(fig, "users.png")
+    measured = [r for r in data["models"] if r["speed"] and r["val"] is not None]
+    fig, ax = plt.subplots(figsize=(6.5, 2.9))
+    notebooks = sorted({r["notebook"] for r in measured})
+    colours = dict(zip(notebooks, plt.cm.tab10.colors))
+    for nb in notebooks:
+        rs = [r for r in measured if r["notebook"] == nb and r["name"] != data["deployed"]["name"]]
+        ax.scatter([r["speed"] for r in rs], [r["test"] for r in rs], s=16, color=colours[nb], label=f"notebook {nb}")
+    d = data["deployed"]
+    if d["speed"]:
+        ax.scatter([d["speed"]], [d["test"]], s=140, marker="*", color="crimson", zorder=3, label="deployed model")
+        ax.annotate(f"deployed: {d['test']:.1%} at {d['speed']:,.0f} images/s", (d["speed"], d["test"]), fontsize=7,
+                    xytext=(8, -12), textcoords="offset points", color="crimson")
+    if data["speed_target"]:
+        ax.axvline(data["speed_target"], ls="--", c="grey", lw=0.8)
+        ax.text(data["speed_target"], ax.get_ylim()[1], f" speed bar: {data['speed_target']:,.0f} images/s",
+                fontsize=6.5, color="grey", va="top")
+    ax.set_xscale("log"); ax.set_xlabel("images per second on 2 CPU cores (batch 512, log scale)")
+    ax.set_ylabel("test accuracy"); ax.grid(alpha=0.3); ax.legend(fontsize=6.5, ncol=2, loc="lower left")
+    out = [save_png(fig, Path(folder) / "models.png")]
+    if data["photos_figure"]:
+        out.append(PHOTOS_DIR / data["photos_figure"])
     return out
 
 
 def build(out: Path = REPORT_PDF, records: dict | None = None, summary: dict | None = None,
-          study: dict | None = None) -> Path:
+          study: dict | None = None, throughput: dict | None = None, speeds: dict | None = None) -> Path:
     """Build the report into ``out``; returns it. Raises :class:`HelpersError` when an input is missing or the
     body text is over :data:`MAX_WORDS` words."""
     records = records if records is not None else {n: weights_store.load_record(n) for n in weights_store.list_names()}
-    data = report_data(records, summary, study)
+    data = report_data(records, summary, study, throughput, speeds)
     with tempfile.TemporaryDirectory() as tmp:
         figures = draw_figures(data, Path(tmp))
         date = pdf.newest_date(records.values())

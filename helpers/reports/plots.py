@@ -173,3 +173,38 @@ def reliability_diagram(y, before, after, bins: int | None = None, title: str | 
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def save_png(fig, path, dpi: int = 150):
+    """Save ``fig`` as a PNG with fixed metadata (the same figure gives the same bytes) and close it."""
+    import matplotlib.pyplot as plt
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def thumbnails_beside_photos(thumbnails, thumbnail_titles, photos, photo_inputs, photo_titles):
+    """Three rows: Fashion-MNIST thumbnails (what the model learnt from), real photos as uploaded, and the same
+    photos as the model sees them (28 x 28, grey, light on black). Returns the figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    n = max(len(thumbnails), len(photos))
+    fig, axes = plt.subplots(3, n, figsize=(1.45 * n, 4.6))
+    rows = [("Fashion-MNIST", thumbnails, thumbnail_titles, "gray"), ("real photo", photos, photo_titles, None),
+            ("as the model sees it", photo_inputs, [""] * len(photo_inputs), "gray")]
+    for r, (label, images, titles, cmap) in enumerate(rows):
+        for i, ax in enumerate(axes[r]):
+            ax.set_xticks([]); ax.set_yticks([])
+            for s in ax.spines.values():
+                s.set_visible(False)
+            if i < len(images):
+                ax.imshow(np.asarray(images[i]), cmap=cmap)
+                ax.set_title(titles[i], fontsize=7)
+        axes[r][0].set_ylabel(label, fontsize=8)
+    fig.tight_layout()
+    return fig

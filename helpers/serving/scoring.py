@@ -135,7 +135,7 @@ class Scorer:
             s = out_of_domain.all_scores(logits, feats, self.maha, self.rejection.get("temperature", 1.0))
             score = s[self.rejection["score"]]
             out["ood_score"] = np.round(score, 4)
-            out["in_domain"] = out_of_domain.in_domain(self.rejection, score, x)
+            out["in_domain"] = out_of_domain.in_domain(self.rejection, score, x, labels=label)
         else:
             out["ood_score"], out["in_domain"] = np.full(len(x), np.nan), np.ones(len(x), bool)
         return out

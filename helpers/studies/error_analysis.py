@@ -1,26 +1,22 @@
-"""Error analysis for targeted offers (notebook 06): per-class intervals, operating points, users, and
-out-of-domain scores.
+"""Error analysis for targeted offers (notebook 06): per-class intervals, operating points and real photos.
 
 - :func:`bootstrap_per_class`   precision, recall and F1 per class with bootstrap confidence intervals;
 - :func:`operating_points`      per class, the confidence threshold that reaches a target precision on the
                                 validation split, and what it gives on test (precision, coverage);
-- :func:`simulate_users`        users who upload or view mostly one category: how often the aggregated
-                                prediction over k images names that category;
-- :func:`gear_photos`, :func:`photo_outcomes`, :func:`compare_scores`
-                                real product photos through the prediction path, and the out-of-domain
-                                scores of :mod:`helpers.evaluation.out_of_domain` compared on them.
+- :func:`gear_photos`, :func:`photo_outcomes`
+                                real product photos through the prediction path.
+
+The launch decisions are in :mod:`helpers.studies.launch`, the rejection rule's study in
+:mod:`helpers.studies.rejection`, the simulated users in :mod:`helpers.studies.user_simulation`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from helpers.evaluation.out_of_domain import rejection_threshold
-
 BOOTSTRAP_SAMPLES = 1000
 CONFIDENCE_LEVEL = 0.95
 PRECISION_TARGETS = (0.95, 0.99)
-USER_IMAGE_COUNTS = (1, 3, 5, 10, 20)
 
 
 def _per_class(y, pred, n_classes):
@@ -122,35 +118,6 @@ def operating_points(y_val, p_val, y_test, p_test, class_names, targets=PRECISIO
     return pd.DataFrame(rows)
 
 
-def simulate_users(y_true, proba, k: int, share: float, n_users: int = 2000, seed: int = 0, n_classes=None):
-    """Users whose ``k`` images are of their favourite category with probability ``share`` (else of another
-    category, uniformly), drawn from the labelled images ``y_true`` with the model's ``proba``.
-
-    Returns ``{"vote": (C,), "mean": (C,)}``: per favourite category, the share of users whose aggregated
-    prediction (majority vote of the arg-max labels, ties to the higher summed probability; or the arg-max
-    of the mean probability) names the favourite category.
-    """
-    y, p = np.asarray(y_true).astype(int), np.asarray(proba)
-    c_n = n_classes or p.shape[1]
-    rng = np.random.default_rng(seed)
-    by_class = [np.where(y == c)[0] for c in range(c_n)]
-    out = {"vote": np.full(c_n, np.nan), "mean": np.full(c_n, np.nan)}
-    for fav in range(c_n):
-        others = [c for c in range(c_n) if c != fav and len(by_class[c])]
-        if not len(by_class[fav]) or not others:
-            continue  # no images of the category (or nothing else to mix in): left NaN
-        hits_vote = hits_mean = 0
-        for _ in range(n_users):
-            cats = np.where(rng.random(k) < share, fav, rng.choice(others, size=k))
-            idx = np.array([rng.choice(by_class[c]) for c in cats])
-            probs = p[idx]
-            votes = np.bincount(probs.argmax(1), minlength=c_n).astype(float) + probs.sum(0) * 1e-6
-            hits_vote += votes.argmax() == fav
-            hits_mean += probs.mean(0).argmax() == fav
-        out["vote"][fav], out["mean"][fav] = hits_vote / n_users, hits_mean / n_users
-    return out
-
-
 # ------------------------------------------------------------------ why it errs: image traits
 def image_traits(x) -> "pd.DataFrame":
     """Per image: ``item size`` (share of pixels brighter than a quarter of full scale: how much of the
@@ -231,69 +198,7 @@ def photo_outcomes(table, proba, class_names) -> "pd.DataFrame":
     return pd.DataFrame(rows).set_index("gear class")
 
 
-def compare_scores(in_domain: dict, photos: dict, is_fashion, keep: float = 0.95) -> "pd.DataFrame":
-    """Per out-of-domain score: the threshold keeping ``keep`` of in-domain images (``in_domain``:
-    ``{score: (N,)}`` on validation images), the share of non-fashion photos it rejects, the share of
-    fashion photos it keeps, and the AUROC of in-domain images against non-fashion photos."""
-    import pandas as pd
-    from sklearn.metrics import roc_auc_score
-
-    fashion = np.asarray(is_fashion, dtype=bool)
-    rows = []
-    for kind, s_in in in_domain.items():
-        s_ph = np.asarray(photos[kind])
-        t = rejection_threshold(s_in, keep)
-        auroc = roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones((~fashion).sum())], np.r_[s_in, s_ph[~fashion]])
-        rejected_share, kept_share = float((s_ph[~fashion] > t).mean()), float((s_ph[fashion] <= t).mean())
-        rows.append({"score": kind, "threshold": t, "non-fashion rejected": rejected_share,
-                     "fashion photos kept": kept_share, "balanced": (rejected_share + kept_share) / 2,
-                     "AUROC": float(auroc)})
-    return pd.DataFrame(rows).set_index("score")
-
-
-def offer_errors(y_true, proba, thresholds) -> dict:
-    """With one confidence threshold per class (``None``: the class is never offered), the share of images
-    that get a label and the share of those labels that are wrong."""
-    y, p = np.asarray(y_true), np.asarray(proba)
-    pred, conf = p.argmax(1), p.max(1)
-    t = np.array([np.inf if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in thresholds])
-    labelled = conf >= t[pred]
-    return {"labelled": float(labelled.mean()),
-            "wrong among labelled": float((y[labelled] != pred[labelled]).mean()) if labelled.any() else float("nan")}
-
-
-# ------------------------------------------------------------------ users and business figures
-def user_table(y_true, proba, class_names, share: float, ks=USER_IMAGE_COUNTS, n_users: int = 1000, seed: int = 0):
-    """The share of simulated users whose offer names their favourite category, per category (rows) and
-    number of images ``k`` (columns), for both aggregations: ``{"vote": DataFrame, "mean": DataFrame}``."""
-    import pandas as pd
-
-    out = {"vote": {}, "mean": {}}
-    for k in ks:
-        sim = simulate_users(y_true, proba, k=k, share=share, n_users=n_users, seed=seed)
-        for agg in out:
-            out[agg][k] = sim[agg]
-    return {agg: pd.DataFrame(cols, index=pd.Index(class_names, name="favourite category")).rename_axis(
-        columns="images per user") for agg, cols in out.items()}
-
-
-def images_needed(table, target: float = 0.95):
-    """Per category (rows of a :func:`user_table` frame): the fewest images with which at least ``target`` of
-    users get the right offer (``None`` if no simulated ``k`` reaches it)."""
-    import pandas as pd
-
-    ks = list(table.columns)
-    return pd.Series({cat: next((k for k in ks if row[k] >= target), None) for cat, row in table.iterrows()},
-                     name=f"images for {target:.0%} right offers", dtype=object)
-
-
-def merged_accuracy(y_true, y_pred, class_names, merge) -> float:
-    """Accuracy when the classes in ``merge`` (names) count as one category."""
-    names = np.asarray(class_names)
-    y, p = names[np.asarray(y_true)], names[np.asarray(y_pred)]
-    y = np.where(np.isin(y, list(merge)), "merged", y)
-    p = np.where(np.isin(p, list(merge)), "merged", p)
-    return float((y == p).mean())
+# ------------------------------------------------------------------ the summary the management report reads
 
 
 #: Where notebook 06 leaves its results for the management report (``summary_<model>.json``).
@@ -314,23 +219,3 @@ def export_summary(model: str, path=None, **items):
     return write_summary(path if path is not None else summary_path(model), model=model, **items)
 
 
-def offer_rules(summary: dict, model: str) -> dict:
-    """Notebook 06's decisions as the offers pipeline's rule set (:mod:`helpers.serving.rules`): the per-category
-    thresholds fixed on validation for 95 % precision, the rejection rule, the launched, merged ("tops") and held
-    categories, and, per offer, the confident images a user needs: the favourite's share of a simulated user's
-    images times the images notebook 06's simulation needs for a right offer (for "tops", the most any of its
-    categories needs), rounded up."""
-    import math
-
-    from helpers.serving import rules
-
-    classes = summary["classes"]
-    needed = {c: math.ceil(summary["share"] * summary["images_needed"][c]["vote"] - 1e-9) for c in classes}
-    min_images = {c: needed[c] for c in summary["launch"]}
-    min_images[rules.TOPS] = max(needed[c] for c in summary["tops"])
-    return rules.build_rules(
-        model, classes, thresholds={c: summary["p95"][c]["threshold"] for c in classes}, launch=summary["launch"],
-        merge={rules.TOPS: summary["tops"]}, hold=summary["hold"], min_images=min_images,
-        rejection_rule=summary.get("rejection_score"),
-        decided_on="thresholds: validation split (95 % precision); rejection rule: Fashion-MNIST validation and the "
-                   "fitting part of the gear photos; images needed: notebook 06's user simulation")

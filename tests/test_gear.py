@@ -1,6 +1,7 @@
 """The gear study (notebook 09) on a tiny synthetic catalogue: odd image modes, transparency, a
 corrupt file, the Colab download from a loopback server, training, evaluate --check and predict."""
 
+import hashlib
 import io
 import json
 import zipfile
@@ -109,9 +110,13 @@ def test_download_from_a_loopback_server(tmp_path, monkeypatch, loopback_server)
     site.mkdir()
     (site / "archive.zip").write_bytes(_zip_of(src))
     (site / "page.zip").write_text("<html>not found</html>")
+    new_photo = next(f for f in sorted((src / "axes").iterdir()) if f.name != "broken.jpg")  # a "new photo" in the archive
+    monkeypatch.setattr(gear_photos, "NEW_IMAGE_SHA256",
+                        frozenset({hashlib.sha256(new_photo.read_bytes()).hexdigest()}))
     base = loopback_server(site)
     monkeypatch.setattr(gear.download, "__defaults__", (None, base + "archive.zip", gear.SOURCE_FOLDER))
     folder = gear.dataset_dir()
+    assert not (folder / "axes" / new_photo.name).exists()          # kept out of training by its content hash
     assert folder == tmp_path / "data" / "gear_images"
     assert sorted(p.name for p in folder.iterdir()) == gear.CLASS_NAMES
     assert (folder / "axes" / "broken.jpg").is_file() and not (folder / "other").exists()
@@ -148,7 +153,7 @@ def test_own_cnn_trains_saves_evaluates_and_predicts(catalogue, tmp_path, capsys
     assert record["metrics"]["test"]["n"] == len(data["test"][1])
     assert model.input_shape[1:] == (32, 32, 3)
     capsys.readouterr()
-    assert evaluate.main([gear.OWN_CNN, "--check"]) == 0
+    assert evaluate.main([gear.OWN_CNN_WEIGHTED, "--check"]) == 0
     assert json.loads(capsys.readouterr().out)["check"] == "ok"
     photo = tmp_path / "boot.png"
     _photo("RGBA", (50, 30), (10, 20, 30)).save(photo)
@@ -184,6 +189,22 @@ def test_classical_baseline_picks_on_validation(catalogue, tmp_path):
     assert res["chosen"] in res["candidates"]
     assert res["test"]["accuracy"] > 0.3  # colours separate the classes
     assert json.loads((tmp_path / "b.json").read_text()) == res
+    assert len(res["test_predictions"]) == len(data["test"][1])
+
+
+def test_intervals_and_paired_tests_state_the_noise():
+    from helpers.studies.gear import comparison
+
+    y = np.repeat(np.arange(4), 50)
+    right = np.eye(4)[y]
+    ci = comparison.accuracy_interval(y, right)
+    assert ci["accuracy"] == 1.0 and 0.95 < ci["low"] < 1.0 and ci["photos"] == 200
+    rng = np.random.default_rng(0)
+    noisy = np.where(rng.random(200) < 0.7, y, (y + 1) % 4)
+    nearly = np.where(rng.random(200) < 0.72, y, (y + 1) % 4)
+    table = comparison.paired_tests(y, {"good": y, "noisy": noisy, "nearly": nearly}, "noisy")
+    assert table.loc["good", "verdict"] == "better" and table.loc["good", "p-value"] < 0.001
+    assert table.loc["nearly", "verdict"] == "within noise" and "noisy" not in table.index
 
 
 def test_new_images_take_the_class_from_the_file_name(tmp_path, monkeypatch):

@@ -63,3 +63,12 @@ def test_missing_folder_and_manifest(tmp_path):
         scan(tmp_path / "flat")
     with pytest.raises(DataNotFoundError, match="make_manifest"):
         read_manifest(tmp_path / "none.csv")
+
+
+def test_byte_identical_photos_share_one_split(tmp_path):
+    from helpers.inputs.image_folder import group_duplicates
+
+    for name, payload in (("a.jpg", b"same"), ("b.jpg", b"other"), ("c.jpg", b"same")):
+        (tmp_path / name).write_bytes(payload)
+    split, moves = group_duplicates(tmp_path, ["a.jpg", "b.jpg", "c.jpg"], ["train", "test", "test"])
+    assert list(split) == ["train", "test", "train"] and moves == [("c.jpg", "test", "train")]

@@ -10,6 +10,7 @@ the backbone's 224x224 for transfer learning. Data: ``$GEAR_IMAGES_DIR``, ``data
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import socket
@@ -34,6 +35,22 @@ SOURCE_COMMIT = "40efe9306c848c812ecd4fc324fa0ffdab19d136"
 SOURCE_URL = f"https://github.com/ktakita1011/MLopenhack/archive/{SOURCE_COMMIT}.zip"
 SOURCE_FOLDER = "Challenge2/gear_images"
 DOWNLOAD_TIMEOUT_S = 30
+#: The sha256 of the 12 new photos (notebook 09, part 2). The public source's class folders may hold them too;
+#: a download skips them, so that the photos we predict on were never trained on.
+NEW_IMAGE_SHA256 = frozenset({
+    "2fde3eec4fd328e7d9098729e65dbed78b0947ff30b093f427a98275c04b6661",
+    "306712fc6792ccb8abf549a79af2a88802bb74f042c642b9b94b34af759bcd7e",
+    "31b8921be045d02dbecd9260ffe9e8c685e2d94e23d32f055d308edbbb647e1d",
+    "56814fbe9794e1aa8d4807185715e615ef17c9a31f07b6bf9f285f9a49053819",
+    "604a08c2374a3e48f56151919c1c669a55d9821a076b4b537bb0286f3ce4d076",
+    "61b3fc42120a6d0c9ca45443b6462a65d19793b2975993dada626c0900dbe2a5",
+    "69b82a1f04453b0358b2b249ed260e5fafc78cba335c4dece5ff21afca400dab",
+    "93f3fb2259aa15e6792808dba9bd67d2dcc6596b067815cf9696faa4b7954251",
+    "99bd18192416e92395fdbdc3a179681d56867378d05fece9d734b5b18cd818f2",
+    "9f9559b54f1e5c17cc0305145e87b7a22f4f8f0f45cb196d184da08a303e1683",
+    "a311bc645523e8ffc647b5aa26de991a1b104321f832e047f945d48b93da5725",
+    "effd1eb6e834a0d0f0207183557fd693359a4b2f5c6d8d4252fb01a632cb508f",
+})
 #: The 12 classes (folder names), in label order.
 CLASS_NAMES = ["axes", "boots", "carabiners", "crampons", "gloves", "hardshell_jackets", "harnesses", "helmets",
                "insulated_jackets", "pulleys", "rope", "tents"]
@@ -49,7 +66,8 @@ def download(target: Path | None = None, url: str = SOURCE_URL, folder: str = SO
     """Download the public source archive and extract ``folder`` (one sub-folder per class) into ``target``.
 
     Written to a temporary folder first and moved into place when complete, so an interrupted download
-    leaves nothing half-done. Raises ``ConnectionError`` without internet.
+    leaves nothing half-done; files identical to one of the new photos (:data:`NEW_IMAGE_SHA256`) are skipped.
+    Raises ``ConnectionError`` without internet.
     """
     target = Path(target or paths.data_dir() / DATASET)
     try:
@@ -73,9 +91,12 @@ def download(target: Path | None = None, url: str = SOURCE_URL, folder: str = SO
         inner = Path(rel[len(folder.rstrip("/")) + 1:])
         if ".." in inner.parts or len(inner.parts) != 2:
             continue
+        payload_bytes = archive.read(member)
+        if hashlib.sha256(payload_bytes).hexdigest() in NEW_IMAGE_SHA256:
+            continue  # one of the new photos: it must stay out of training
         dest = tmp / inner
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(archive.read(member))
+        dest.write_bytes(payload_bytes)
         n += 1
     if n == 0 or not image_folder.has_classes(tmp, CLASS_NAMES):
         shutil.rmtree(tmp, ignore_errors=True)

@@ -63,8 +63,30 @@ def scan(root: str | Path, check: bool = True):
     return files, np.asarray(labels, dtype=np.int64), class_names, skipped
 
 
+def content_hash(path: str | Path) -> str:
+    """The sha256 of a file's bytes: byte-identical photos under different names have the same hash."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def group_duplicates(root, files, split_of) -> tuple[np.ndarray, list]:
+    """``split_of`` with every group of byte-identical files moved into the split of the group's first file (in
+    ``files`` order), so that no photo is both trained on and scored; and the moves ``(file, from, to)``."""
+    split_of = np.array(split_of, dtype=object)
+    first: dict = {}
+    moves = []
+    for i, f in enumerate(files):
+        j = first.setdefault(content_hash(Path(root) / f), i)
+        if j != i and split_of[i] != split_of[j]:
+            moves.append((f, split_of[i], split_of[j]))
+            split_of[i] = split_of[j]
+    return split_of, moves
+
+
 def make_manifest(root, manifest: str | Path, val_fraction=0.15, test_fraction=0.15, seed=42):
-    """Write the stratified, seeded split of ``root`` to ``manifest`` (CSV: file,label,class,split)."""
+    """Write the stratified, seeded split of ``root`` to ``manifest`` (CSV: file,label,class,split); byte-identical
+    duplicates are then grouped into one split (:func:`group_duplicates`)."""
     files, labels, class_names, _ = scan(root)
     idx = np.arange(len(files))
     rest, test = train_test_split(idx, test_size=test_fraction, stratify=labels, random_state=seed)
@@ -72,6 +94,7 @@ def make_manifest(root, manifest: str | Path, val_fraction=0.15, test_fraction=0
                                   stratify=labels[rest], random_state=seed)
     split_of = np.empty(len(files), dtype=object)
     split_of[train], split_of[val], split_of[test] = "train", "val", "test"
+    split_of, _ = group_duplicates(root, files, split_of)
     manifest = Path(manifest)
     manifest.parent.mkdir(parents=True, exist_ok=True)
     with open(manifest, "w", newline="") as f:

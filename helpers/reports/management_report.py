@@ -251,34 +251,36 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
 
 
 def _flowers(records: dict) -> dict | None:
-    from helpers.reports.flowers_report import SPEED_JSON
+    """The flower study: the brief's own model and the study's best, each with its 95 % interval on test, and
+    whether the step beyond the brief was taken after a test score (its history)."""
     from helpers.studies import flowers
+    from helpers.studies.flowers.evidence import accuracy_interval
 
-    rec = records.get(flowers.RECOMMENDED)
-    if rec is None:
+    brief = records.get(flowers.RECOMMENDED)
+    if brief is None:
         return None
-    runs = [r for r in flowers.load_runs().values() if r["mode"] == "accelerated"]
-    recommendation = flowers.recommend(runs)
-    tuned, deep = records.get(flowers.FINE_TUNED), records.get(flowers.DEEP_TUNED)
-    speed = json.loads(SPEED_JSON.read_text()) if SPEED_JSON.is_file() else None
-    tests = [r["metrics"]["test"]["accuracy"] for r in (rec, tuned, deep) if r]
-    return {"test": rec["metrics"]["test"]["accuracy"], "image_size": rec["hparams"]["image_size"],
-            "learning_rate": recommendation["learning_rate"], "momentum": recommendation["momentum"],
-            "epochs": recommendation["epochs"], "fine_tuned_test": tuned["metrics"]["test"]["accuracy"] if tuned else None,
-            "deep_test": deep["metrics"]["test"]["accuracy"] if deep else None,
-            "deep_from": deep["hparams"].get("unfrozen_from", "Conv_1") if deep else None,
-            "best_test": max(tests), "target": flowers.TARGET,
-            "speed_up": speed["speed_up_per_epoch"] if speed else None}
+    saved = [records[n] for n in (flowers.RECOMMENDED, flowers.FINE_TUNED, flowers.DEEP_TUNED) if n in records]
+    best = max(saved, key=lambda r: (r["metrics"]["val"]["accuracy"], r["name"]))
+    return {"brief": accuracy_interval(brief["metrics"]["test"]), "best": accuracy_interval(best["metrics"]["test"]),
+            "best_is_brief": best["name"] == brief["name"], "target": flowers.TARGET,
+            "after_test": best["name"] not in flowers.SCORED_BEFORE_DEPTH_STUDY}
 
 
 def _gear(records: dict) -> dict | None:
-    """The gear study's best own CNN and best transfer model, each picked on validation (as notebook 09 does)."""
-    def best(architecture_is_transfer: bool):
+    """The gear study's own CNN and transfer model as notebook 09 chose them (``results/gear/choice.json``; before
+    it has run, the best validation accuracy of each kind)."""
+    from helpers.studies.gear import comparison
+
+    choice = comparison.load_choice()
+
+    def pick(role: str, architecture_is_transfer: bool):
+        if choice.get(role) in records:
+            return records[choice[role]]
         found = [r for r in records.values() if r["task"] == "gear"
                  and (r["architecture"] == "transfer") == architecture_is_transfer]
         return max(found, key=lambda r: (r["metrics"]["val"]["accuracy"], r["name"])) if found else None
 
-    cnn, tl = best(False), best(True)
+    cnn, tl = pick("own_cnn", False), pick("transfer", True)
     if cnn is None or tl is None:
         return None
     return {"cnn_test": cnn["metrics"]["test"]["accuracy"], "tl_test": tl["metrics"]["test"]["accuracy"]}

@@ -15,13 +15,18 @@ The brief's tasks, one function each (``python -m helpers.flowers task_7`` repea
 10. :func:`task_10` task 8 repeated on the accelerated datasets (several seeds: cheap there);
 
 then, from validation results, :func:`recommend` (learning rate, momentum, epochs), :func:`size_check` (the input
-side), :func:`train_recommended` (saved, scored once on test) and, beyond the brief, :func:`fine_tune`,
-:func:`depth_study` and :func:`fine_tune_deeper`.
+side), :func:`train_recommended` (saved, scored once on test: the brief's answer) and, beyond the brief,
+:func:`fine_tune`, :func:`depth_study` and :func:`fine_tune_deeper` (added after the first two models' test scores fell
+short of the brief's target: see :data:`SCORED_BEFORE_DEPTH_STUDY`), and :func:`test_predictions` (every saved
+model's test predictions, for :func:`test_evidence`).
 
 Modules: :mod:`~helpers.studies.flowers.config` (settings), :mod:`~helpers.studies.flowers.runs` (one SGD run and
 the run store), :mod:`~helpers.studies.flowers.tasks` (the brief's tasks), :mod:`~helpers.studies.flowers.final_models`
-(the saved models). The photos themselves: :mod:`helpers.inputs.flowers`. This package exposes the study's public
-names in one place, as the notebook reads them (``flowers.task_7()``, ``flowers.RECOMMENDED``).
+(the saved models), :mod:`~helpers.studies.flowers.evidence` (test intervals, McNemar's test on the saved models'
+test predictions, verdicts that need several seeds) and :mod:`~helpers.studies.flowers.story` (what the notebook and
+the report say: speed-ups, ties, ranges left open, and what was decided after a test score was seen). The photos
+themselves: :mod:`helpers.inputs.flowers`. This package exposes the study's public names in one place, as the notebook
+reads them (``flowers.task_7()``, ``flowers.RECOMMENDED``).
 """
 
 from helpers.inputs.flowers import (  # noqa: F401
@@ -33,7 +38,14 @@ from helpers.inputs.flowers import (  # noqa: F401
     prepare_image,
 )
 from helpers.core.settings import settings_of
-from helpers.studies.flowers import config
+from helpers.studies.flowers import config, evidence, story  # noqa: F401
+from helpers.studies.flowers.evidence import (  # noqa: F401
+    accuracy_interval,
+    compare_seeds,
+    load_predictions,
+    test_evidence,
+    test_predictions,
+)
 from helpers.studies.flowers.final_models import (  # noqa: F401
     deep_choice,
     depth_study,

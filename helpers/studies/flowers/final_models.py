@@ -7,6 +7,7 @@ from __future__ import annotations
 from helpers.core.errors import HelpersError
 from helpers.inputs import flowers as photos
 from helpers.studies.flowers import config
+from helpers.studies.flowers.evidence import accuracy_bar, standard_error
 from helpers.studies.flowers.runs import head_hparams, mirrored, run, summary
 from helpers.studies.flowers.tasks import task_10
 from helpers.training import cached_transfer
@@ -29,9 +30,8 @@ def recommend(runs: list[dict] | None = None, image_size: int | None = None) -> 
     s = summary(chosen)
     best = s.sort_values(["val_loss_mean", "learning_rate", "momentum"]).iloc[0]
     return {"learning_rate": float(best["learning_rate"]), "momentum": float(best["momentum"]),
-            "epochs": int(best["best_epoch_median"]), "val_loss_mean": round(float(best["val_loss_mean"]), 4),
-            "val_accuracy_mean": round(float(best["val_accuracy_mean"]), 4), "seeds": int(best["seeds"]),
-            "image_size": size}
+            "epochs": int(best["best_epoch_median"]), "val_loss_mean": float(best["val_loss_mean"]),
+            "val_accuracy_mean": float(best["val_accuracy_mean"]), "seeds": int(best["seeds"]), "image_size": size}
 
 
 def size_check(rec: dict | None = None, sizes=config.FINAL_IMAGE_SIZES, seeds=config.SEEDS, retrain: bool = False,
@@ -98,14 +98,23 @@ def fine_tune(retrain: bool = False, data: dict | None = None, backbone_weights=
         refit_on_train_and_val=True, seed=config.SEED)
 
 
-def fine_tuning_verdict(recommended: dict, fine_tuned: dict) -> dict:
-    """Does fine-tuning clearly help on validation? Compares two records' (selection-run) validation metrics.
-    Returns ``{"val_accuracy_gain", "val_loss_change", "clear"}``: ``clear`` when the loss falls and the accuracy
-    rises by at least :data:`CLEAR_GAIN`."""
+def fine_tuning_verdict(recommended: dict, fine_tuned: dict, support: dict | None = None) -> dict:
+    """Does fine-tuning clearly help on validation? Compares two saved models' (selection-run) validation metrics.
+
+    Two saved models are one seed each, so on their own the verdict is ``"within noise"``, whatever the gain. It
+    is ``"better"`` (or ``"worse"``) only when ``support`` — :func:`compare_seeds` of the two recipes' runs over
+    at least :data:`MIN_SEEDS` seeds — says so, and for ``"better"`` the pair agrees (lower loss, higher accuracy).
+    Returns ``{"val_accuracy_gain", "val_loss_change", "standard_error", "bar", "seeds", "verdict", "clear"}``
+    (``standard_error``: one standard error of the recommended model's validation accuracy; ``bar``: the smallest
+    gain that can count, :func:`accuracy_bar`; ``clear``: the verdict is ``"better"``).
+    """
     a, b = recommended["metrics"]["val"], fine_tuned["metrics"]["val"]
     gain, dloss = b["accuracy"] - a["accuracy"], b["loss"] - a["loss"]
-    return {"val_accuracy_gain": round(gain, 4), "val_loss_change": round(dloss, 4),
-            "clear": bool(dloss < 0 and gain >= config.CLEAR_GAIN)}
+    agrees = dloss < 0 and gain > 0
+    verdict = support["verdict"] if support and (support["verdict"] != "better" or agrees) else "within noise"
+    return {"val_accuracy_gain": gain, "val_loss_change": dloss, "standard_error": standard_error(a["accuracy"], a["n"]),
+            "bar": accuracy_bar(a["accuracy"], a["n"]), "seeds": support["seeds"] if support else 1,
+            "verdict": verdict, "clear": verdict == "better"}
 
 
 def depth_study(rec: dict | None = None, tails=config.TAILS, seeds=config.SEEDS, retrain: bool = False, data: dict | None = None,
@@ -140,8 +149,8 @@ def deep_choice(runs: list[dict]) -> dict:
     table = summary(mirrored_runs)
     best = table.sort_values(["val_loss_mean"]).iloc[0]
     return {"tail": str(best.get("tail", "head")), "epochs": int(best["best_epoch_median"]),
-            "val_loss_mean": round(float(best["val_loss_mean"]), 4),
-            "val_accuracy_mean": round(float(best["val_accuracy_mean"]), 4), "seeds": int(best["seeds"]),
+            "val_loss_mean": float(best["val_loss_mean"]), "val_accuracy_mean": float(best["val_accuracy_mean"]),
+            "seeds": int(best["seeds"]),
             "learning_rate": float(best["learning_rate"]), "momentum": float(best["momentum"])}
 
 

@@ -37,7 +37,8 @@ def baseline_features(x: np.ndarray, kind: str) -> np.ndarray:
 
 def classical_baseline(retrain: bool = False, data: dict | None = None, path: Path | None = None) -> dict:
     """The classical answer: logistic regression on pixels and a random forest on colour histograms,
-    the better one on validation scored once on test. Saved to ``results/gear/classical_baseline.json``."""
+    the better one on validation scored once on test (its predicted labels kept for paired tests). Saved to
+    ``results/gear/classical_baseline.json``."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -66,7 +67,8 @@ def classical_baseline(retrain: bool = False, data: dict | None = None, path: Pa
     best = max(rows, key=lambda k: (rows[k]["val"]["accuracy"], k))
     test = rows[best]["clf"].predict_proba(baseline_features(data["test"][0], rows[best]["kind"]))
     result = {"chosen": best, "candidates": {k: {kk: v for kk, v in r.items() if kk != "clf"} for k, r in rows.items()},
-              "test": scores(data["test"][1], test)}
+              "test": scores(data["test"][1], test),
+              "test_predictions": [int(v) for v in test.argmax(1)]}  # the paired tests in notebook 09 need them
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
     return result

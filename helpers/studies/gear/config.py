@@ -8,7 +8,8 @@ from helpers.inputs.gear import CLASS_NAMES, CNN_SIZE, NAME, SEED, TL_SIZE  # no
 BACKBONE = "mobilenet_v2"
 
 #: Saved models of the study.
-OWN_CNN = "gear_own_cnn"
+#: our CNN with and without class weights; notebook 09 chooses one on validation (``results/gear/choice.json``)
+OWN_CNN_WEIGHTED = "gear_own_cnn_weighted"
 OWN_CNN_UNWEIGHTED = "gear_own_cnn_unweighted"
 TL_FROZEN = "gear_tl_mobilenet_v2_frozen"
 TL_FINE_TUNED = "gear_tl_mobilenet_v2_fine_tuned"

@@ -80,7 +80,7 @@ def train_own_cnn(retrain: bool = False, weighted: bool = True, data: dict | Non
     """
     from helpers.training import trainer
 
-    name = config.OWN_CNN if weighted else config.OWN_CNN_UNWEIGHTED
+    name = config.OWN_CNN_WEIGHTED if weighted else config.OWN_CNN_UNWEIGHTED
     if not retrain and trainer.weights_store.exists(name):
         return trainer.load(name)
     data = data if data is not None else catalogue.load_splits((config.CNN_SIZE, config.CNN_SIZE, 3))

@@ -16,7 +16,7 @@ def record_inference_speeds(names=None, path: Path | None = None) -> dict:
 
     path = Path(path or config.RESULTS_DIR / "inference_speed.json")
     out = {}
-    for name in names or [config.OWN_CNN, config.OWN_CNN_UNWEIGHTED, config.TL_FROZEN, config.TL_FINE_TUNED]:
+    for name in names or [config.OWN_CNN_WEIGHTED, config.OWN_CNN_UNWEIGHTED, config.TL_FROZEN, config.TL_FINE_TUNED]:
         model, record = trainer.load(name)
         x = catalogue.load_splits(tuple(record["input_shape"]))["test"][0]
         out[name] = images_per_second(model, x, batch_size=64)

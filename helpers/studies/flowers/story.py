@@ -1,0 +1,415 @@
+"""What notebook 08 and the flower report say beyond their tables, computed from the saved results: the speed-ups,
+the exploratory runs, the verdicts against noise, the ranges left open at their edge, and the history of what was
+decided after a test score was seen. The sentences are written here once, so the notebook and the report agree,
+in one number format (:func:`pct`, :func:`num`, :func:`count`, ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.studies.flowers import config
+from helpers.studies.flowers.evidence import accuracy_interval, compare_seeds
+from helpers.studies.flowers.runs import run_key, summary
+
+MINUS = "\u2212"
+#: Between a number and its unit (``87.1 %``, ``128 s``): a no-break space, so that a line never ends between them.
+NBSP = "\u00a0"
+
+
+# --- one number format for the whole study ---------------------------------------------------------------------
+
+def num(x: float, digits: int = 3) -> str:
+    """A number with ``digits`` decimals and thousands separators (``1,234.500``; a true minus sign)."""
+    return f"{x:,.{digits}f}".replace("-", MINUS)
+
+
+def signed(x: float, digits: int = 3) -> str:
+    """:func:`num` with its sign (``+0.016``, ``−0.051``)."""
+    return ("+" if round(x, digits) > 0 else "") + num(x, digits)
+
+
+def count(n: int) -> str:
+    """A count with thousands separators (``2,311``)."""
+    return f"{int(n):,}"
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """A share as a percentage with one decimal (``87.1 %``)."""
+    return f"{num(100 * x, digits)}{NBSP}%"
+
+
+def points(x: float, digits: int = 1) -> str:
+    """A difference of shares in percentage points, with its sign (``+1.6 points``)."""
+    return f"{signed(100 * x, digits)}{NBSP}points"
+
+
+def interval(low: float, high: float) -> str:
+    """A 95 % interval of a share (``83.9–89.8 %``)."""
+    return f"{num(100 * low, 1)}–{num(100 * high, 1)}{NBSP}%"
+
+
+def listing(values) -> str:
+    """Settings in words: ``0.9``, ``0.9 and 0.99``, ``0.001, 0.01 and 0.1``."""
+    words = [f"{v:g}" for v in values]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def p_value(p: float) -> str:
+    """``p = 0.078``, or ``p < 0.001``."""
+    return "p < 0.001" if p < 0.001 else f"p = {num(p, 3)}"
+
+
+def times(x: float) -> str:
+    """A speed-up (``178×``)."""
+    return f"{num(x, 0)}×"
+
+
+def seconds(x: float) -> str:
+    """Seconds, whole (``1,280 s``)."""
+    return f"{num(x, 0)}{NBSP}s"
+
+
+def with_interval(metrics: dict) -> str:
+    """A recorded accuracy and its 95 % Wilson interval: ``87.1 % (95 % CI 83.9–89.8 %)``."""
+    ci = accuracy_interval(metrics)
+    return f"{pct(ci['accuracy'])} (95{NBSP}% CI {interval(ci['low'], ci['high'])})"
+
+
+# --- the runs each statement is about ----------------------------------------------------------------------------
+
+def study_runs(runs: dict, mode: str, image_size: int | None = None) -> list[dict]:
+    """The SGD study's runs (the head alone, no mirror images, the study's epochs and batch) of ``mode`` at
+    ``image_size`` (default :data:`IMAGE_SIZE`)."""
+    size = int(image_size or config.IMAGE_SIZE)
+    return [r for r in runs.values() if r["mode"] == mode and "tail" not in r and not r.get("mirror")
+            and r["epochs"] == config.EPOCHS and r["batch_size"] == config.BATCH_SIZE
+            and r.get("image_size", config.IMAGE_SIZE) == size]
+
+
+def setting_runs(runs: list[dict], learning_rate: float, momentum: float) -> list[dict]:
+    """The runs (one per seed) of one SGD setting."""
+    return [r for r in runs if r["learning_rate"] == learning_rate and r["momentum"] == momentum]
+
+
+def depth_runs(runs: dict, record: dict) -> list[dict]:
+    """The depth study's runs (:func:`depth_study`) at the recommended model's side and settings (``record``), in
+    the order they were made (shallow to deep, then the chosen depth without mirror images)."""
+    t, size = record["training"], int(record["hparams"]["image_size"])
+    order = {tail: i for i, tail in enumerate(config.TAILS)}
+    chosen = [r for r in runs.values() if ("tail" in r or r.get("mirror")) and r["mode"] == "accelerated"
+              and r.get("image_size") == size and r["epochs"] == config.DEEP_EPOCHS and r["batch_size"] == config.BATCH_SIZE
+              and r["learning_rate"] == t["learning_rate"]
+              and r["momentum"] == (t.get("optimizer_config") or {}).get("momentum", 0.0)]
+    return sorted(chosen, key=lambda r: (not r.get("mirror"), order[r.get("tail", "head")], r["seed"]))
+
+
+def exploratory_runs(runs: dict) -> list[dict]:
+    """The single-seed runs at a final-model side other than the study's (:data:`FINAL_IMAGE_SIZES`), seed
+    :data:`SEED`, made to look before the size check was set up; none of them chose anything. One row per run:
+    ``{"image_size", "learning_rate", "momentum", "val_loss", "val_accuracy", "best_epoch", "epochs"}``."""
+    sides = [s for s in config.FINAL_IMAGE_SIZES if s != config.IMAGE_SIZE]
+    rows = [{"image_size": s, "learning_rate": r["learning_rate"], "momentum": r["momentum"],
+             "val_loss": min(r["history"]["val_loss"]), "val_accuracy": r["history"]["val_accuracy"][r["best_epoch"] - 1],
+             "best_epoch": r["best_epoch"], "epochs": r["epochs"]}
+            for s in sides for r in study_runs(runs, "accelerated", s) if r["seed"] == config.SEED]
+    return sorted(rows, key=lambda r: (r["image_size"], r["learning_rate"], r["momentum"]))
+
+
+# --- speed -------------------------------------------------------------------------------------------------------
+
+def speed_facts(runs: dict, speed: dict | None = None) -> dict | None:
+    """The accelerated version's speed-up, from the paired runs (same settings and seed, standard and accelerated).
+
+    Per epoch (epochs 2.., the first one traces the graph): each pair's ratio, and their range. End to end (with
+    ``speed``, the benchmark's results, for the one-off feature pass): one whole run, standard against feature pass +
+    accelerated run, over the pairs; and task 10's accelerated runs against the standard time they would have taken
+    (their epochs at the pairs' median standard seconds per epoch). ``None`` without pairs.
+    """
+    pairs = []
+    for r in study_runs(runs, "standard"):
+        a = runs.get(run_key("accelerated", r["learning_rate"], r["momentum"], r["seed"], r["epochs"], r["batch_size"]))
+        if a:
+            s, t = np.asarray(r["history"]["epoch_seconds"]), np.asarray(a["history"]["epoch_seconds"])
+            pairs.append({"learning_rate": r["learning_rate"], "momentum": r["momentum"], "epochs": len(s),
+                          "standard_epoch_s": float(s[1:].mean()), "accelerated_epoch_s": float(t[1:].mean()),
+                          "per_epoch": float(s[1:].mean() / t[1:].mean()), "standard_s": float(s.sum()),
+                          "accelerated_s": float(t.sum())})
+    if not pairs:
+        return None
+    ratios = [p["per_epoch"] for p in pairs]
+    out = {"pairs": pairs, "per_epoch_low": min(ratios), "per_epoch_high": max(ratios),
+           "per_epoch_median": float(np.median(ratios)), "feature_pass_s": None}
+    if speed:
+        fp = float(speed["feature_pass_seconds"])
+        whole = [p["standard_s"] / (fp + p["accelerated_s"]) for p in pairs]
+        task10 = study_runs(runs, "accelerated")
+        epochs = sum(len(r["history"]["epoch_seconds"]) for r in task10)
+        acc_s = fp + sum(float(np.sum(r["history"]["epoch_seconds"])) for r in task10)
+        std_s = epochs * float(np.median([p["standard_s"] / p["epochs"] for p in pairs]))
+        out.update(feature_pass_s=fp, run_low=min(whole), run_high=max(whole), task10_runs=len(task10),
+                   task10_epochs=epochs, task10_accelerated_s=acc_s, task10_standard_s=std_s,
+                   task10_ratio=std_s / acc_s, idle_standard_s=float(speed["seconds_per_epoch"]["standard"]),
+                   idle_accelerated_s=float(speed["seconds_per_epoch"]["accelerated"]))
+    return out
+
+
+def speed_sentence(facts: dict) -> str:
+    """The speed-up in words: the range over the paired runs, and end to end with the feature pass."""
+    text = (f"Per epoch, accelerated training was {num(facts['per_epoch_low'], 0)}–{times(facts['per_epoch_high'])} "
+            f"faster over the {len(facts['pairs'])} paired runs (median {times(facts['per_epoch_median'])}; the "
+            "machine was not always idle).")
+    if facts["feature_pass_s"] is not None:
+        text += (f" End to end, counting the one-off feature pass of {seconds(facts['feature_pass_s'])}, one "
+                 f"{facts['pairs'][0]['epochs']}-epoch run is {num(facts['run_low'], 1)}–{num(facts['run_high'], 1)}× "
+                 f"faster, and task 10's {facts['task10_runs']} runs ({count(facts['task10_epochs'])} epochs) took "
+                 f"{seconds(facts['task10_accelerated_s'])} where standard training would have taken about "
+                 f"{seconds(facts['task10_standard_s'])} ({times(facts['task10_ratio'])}).")
+    return text
+
+
+# --- verdicts against noise --------------------------------------------------------------------------------------
+
+VERDICT_WORDS = {"better": "a clear difference", "worse": "a clear difference", "within noise": "within noise"}
+
+
+def study_verdicts(runs: dict, rec: dict, n_val: int) -> dict:
+    """The SGD study's comparisons at the study's side (accelerated runs, every seed): the best learning rate
+    against the others, and momentum 0 against each momentum, as :func:`compare_seeds` judges them.
+    Returns ``{"learning_rate": [{"value", **verdict}], "momentum": [...]}`` (``value``: the other setting)."""
+    acc = study_runs(runs, "accelerated")
+    lr, m = rec["learning_rate"], rec["momentum"]
+    base = setting_runs(acc, lr, m)
+    others_lr = sorted({r["learning_rate"] for r in acc if r["momentum"] == 0.0} - {lr})
+    others_m = sorted({r["momentum"] for r in acc if r["learning_rate"] == lr} - {m})
+    return {"learning_rate": [{"value": v, **compare_seeds(base, setting_runs(acc, v, 0.0), n_val)} for v in others_lr],
+            "momentum": [{"value": v, **compare_seeds(base, setting_runs(acc, lr, v), n_val)} for v in others_m]}
+
+
+def learning_rate_sentence(verdicts: dict, rec: dict) -> str:
+    """What the learning rates' verdicts say about the recommended one."""
+    groups = {}
+    for v in verdicts["learning_rate"]:
+        groups.setdefault(v["verdict"], []).append(v["value"])
+    words = {"worse": "clearly worse than", "better": "clearly better than", "within noise": "within noise of"}
+    parts = [f"learning rate{'s' if len(vals) > 1 else ''} {listing(vals)} {'are' if len(vals) > 1 else 'is'} "
+             f"{words[verdict]} {rec['learning_rate']:g}" for verdict, vals in groups.items()]
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "." if parts else ""
+
+
+def momentum_sentence(verdicts: dict, rec: dict) -> str:
+    """What the momenta's verdicts say about the recommended momentum (a tie is called a tie)."""
+    ties = [v["value"] for v in verdicts["momentum"] if v["verdict"] == "within noise"]
+    beats = [v["value"] for v in verdicts["momentum"] if v["verdict"] == "better"]
+    text = ""
+    if ties:
+        text += (f"Momentum {listing(ties)} {'ties' if len(ties) == 1 else 'tie'} with momentum {rec['momentum']:g}: "
+                 "the difference of their mean best validation losses is within noise (within the seeds' spread), so momentum "
+                 f"{rec['momentum']:g} is recommended as the lower mean of a tie, not as a measured win.")
+    if beats:
+        text += f" Momentum {listing(beats)} {'is' if len(beats) == 1 else 'are'} clearly better than {rec['momentum']:g}."
+    lost = [v["value"] for v in verdicts["momentum"] if v["verdict"] == "worse"]
+    if lost:
+        text += (f" Momentum {listing(lost)} {'is' if len(lost) == 1 else 'are'} clearly worse (higher validation loss over "
+                 f"{verdicts['momentum'][0]['seeds']} seeds).")
+    return text.strip()
+
+
+def tail_of(record: dict) -> str:
+    """The first trained layer of a saved flower model (see :data:`TAILS`)."""
+    hp = record["hparams"]
+    return hp.get("unfrozen_from") or ("Conv_1" if hp.get("unfrozen") else "head")
+
+
+def model_verdicts(runs: dict, records: dict, rec: dict) -> dict:
+    """Each fine-tuned saved model against the recommended one on validation (:func:`fine_tuning_verdict`), with
+    the seeds that support it where the study has them: the recommended settings' runs at the final side (the size
+    check) against the depth study's runs of the model's depth with mirror images. The last-two-layer model's own
+    recipe (from the recommended head, no mirror images) was run with one seed only. Returns ``{name: verdict}``."""
+    from helpers.studies.flowers.final_models import fine_tuning_verdict
+
+    base = records[config.RECOMMENDED]
+    size, n_val = int(base["hparams"]["image_size"]), int(base["metrics"]["val"]["n"])
+    recipe = setting_runs(study_runs(runs, "accelerated", size), rec["learning_rate"], rec["momentum"])
+    out = {}
+    for name in (config.FINE_TUNED, config.DEEP_TUNED):
+        if name not in records:
+            continue
+        seeds = ([r for r in depth_runs(runs, base) if r.get("mirror") and r.get("tail", "head") == tail_of(records[name])]
+                 if name == config.DEEP_TUNED else [])
+        out[name] = fine_tuning_verdict(base, records[name], compare_seeds(recipe, seeds, n_val) if seeds and recipe else None)
+    return out
+
+
+def depth_verdicts(runs: list[dict], n_val: int) -> dict:
+    """The depth study's verdicts against noise (:func:`compare_seeds`): the chosen depth (:func:`deep_choice`)
+    against the head alone and against the runner-up (both with mirror images), and with against without mirror
+    images. ``runs``: the depth study's runs. Returns ``{"choice", "runner_up", "against_head", "against_runner_up",
+    "mirror"}`` (a verdict ``None`` where its runs are missing)."""
+    from helpers.studies.flowers.final_models import deep_choice
+
+    choice = deep_choice(runs)["tail"]
+    table = summary([r for r in runs if r.get("mirror")]).sort_values("val_loss_mean")
+    runner_up = str(table.iloc[1]["tail"]) if len(table) > 1 else None
+
+    def of(tail, mirror):
+        return [r for r in runs if r.get("tail", "head") == tail and bool(r.get("mirror")) == mirror]
+
+    def versus(base):
+        return compare_seeds(base, of(choice, True), n_val) if base else None
+
+    return {"choice": choice, "runner_up": runner_up,
+            "against_head": versus(of("head", True)) if choice != "head" else None,
+            "against_runner_up": versus(of(runner_up, True)) if runner_up else None,
+            "mirror": versus(of(choice, False))}
+
+
+def depth_sentence(verdicts: dict) -> str:
+    """:func:`depth_verdicts` in words."""
+    def part(v):
+        word = {"better": "clearly better", "worse": "clearly worse", "within noise": "within noise"}[v["verdict"]]
+        return (f"{word} (validation loss {signed(v['loss_change'])}, accuracy {points(v['accuracy_gain'])}, "
+                f"{v['seeds']} seeds)")
+
+    out = []
+    if verdicts["against_head"]:
+        out.append(f"Against the head alone, {verdicts['choice']} is {part(verdicts['against_head'])}.")
+    if verdicts["against_runner_up"]:
+        v = verdicts["against_runner_up"]
+        out.append(f"Against the runner-up, {verdicts['runner_up']}, it is {part(v)}"
+                   + (": the two depths tie, and the choice is the lower mean of a tie." if v["verdict"] == "within noise"
+                      else "."))
+    if verdicts["mirror"]:
+        out.append(f"Mirror images against none at this depth: {part(verdicts['mirror'])}.")
+    return " ".join(out)
+
+
+def verdict_sentence(name: str, verdict: dict) -> str:
+    """A fine-tuned model's validation verdict in words (:func:`model_verdicts`)."""
+    change = (f"changes validation accuracy by {points(verdict['val_accuracy_gain'])} and validation loss by "
+              f"{signed(verdict['val_loss_change'])}")
+    if verdict["seeds"] < config.MIN_SEEDS:
+        return (f"Against the recommended model, {name} {change}: within noise. One seed cannot support a claim (one "
+                f"standard error of a validation accuracy is {points(verdict['standard_error'])[1:]}), and this recipe "
+                "was not repeated with more seeds.")
+    word = {"better": "a clear help", "worse": "clearly worse", "within noise": "within noise"}[verdict["verdict"]]
+    return (f"Against the recommended model, {name} {change}: {word}, as {verdict['seeds']} seeds of each recipe "
+            "show on validation.")
+
+
+def goal_sentence(metrics: dict) -> str:
+    """A test accuracy and its 95 % interval, against the brief's target and our goal (``metrics``: a record's test
+    metrics): ``93.1 % (95 % CI 90.6–95.1 %): above the brief's 90 % even at the interval's lower end; ...``."""
+    return f"{with_interval(metrics)}: {goal_verdict(metrics)}"
+
+
+def goal_verdict(metrics: dict) -> str:
+    """:func:`goal_sentence` without its leading value and interval."""
+    ci = accuracy_interval(metrics)
+
+    def against(level, name):
+        if ci["low"] > level:
+            return f"above {name} even at the interval's lower end"
+        if ci["high"] <= level:
+            return f"below {name} even at the interval's upper end"
+        side = "reaches" if ci["accuracy"] >= level else "falls short of"
+        return f"its point estimate {side} {name}, but the interval holds values on both sides"
+
+    brief, goal = "the brief's " + pct(config.TARGET, 0), "our goal of " + pct(config.GOAL, 0)
+    return f"{against(config.TARGET, brief)}; {against(config.GOAL, goal)}"
+
+
+# --- ranges left open at their edge ------------------------------------------------------------------------------
+
+def at_edge(best_epoch: float, epochs: int) -> bool:
+    """A best epoch in the last :data:`EDGE_SHARE` of ``epochs``: the validation optimum may lie beyond them."""
+    return best_epoch >= epochs * (1 - config.EDGE_SHARE)
+
+
+def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None) -> list[str]:
+    """The ranges that stop at their edge, each in a sentence (what was not closed): the learning rates, the input
+    side, the recommended epochs at the final side, the depth, the depth study's epochs, the deeper model's epochs.
+    ``rec``: :func:`recommend`'s output; ``record``: the recommended model's; ``deep``: the deeper model's record."""
+    out = []
+    lrs = summary(study_runs(runs, "accelerated"))
+    lrs = lrs[lrs["momentum"] == 0].sort_values("learning_rate")
+    if len(lrs) and at_edge(lrs["best_epoch_median"].iloc[0], config.EPOCHS):
+        out.append(f"At the smallest learning rate, {lrs['learning_rate'].iloc[0]:g}, the median best epoch is "
+                   f"{lrs['best_epoch_median'].iloc[0]:g} of {config.EPOCHS}: that rate was not run to its optimum "
+                   f"(the chosen {rec['learning_rate']:g} reaches its own inside the range).")
+    size = int(record["hparams"]["image_size"])
+    if size == max(config.FINAL_IMAGE_SIZES):
+        out.append(f"The chosen side, {size}{NBSP}px, is the largest candidate "
+                   f"({listing(config.FINAL_IMAGE_SIZES)}{NBSP}px): larger sides were not tried.")
+    sized = summary(setting_runs(study_runs(runs, "accelerated", size), rec["learning_rate"], rec["momentum"]))
+    if len(sized):
+        best = float(sized["best_epoch_median"].iloc[0])
+        if best > rec["epochs"]:
+            out.append(f"The recommended model trained for at most {rec['epochs']} epochs (the median best epoch at "
+                       f"{rec['image_size']}{NBSP}px), but at {size}{NBSP}px the same settings reach their best validation loss "
+                       f"later (median best epoch {best:g} of {config.EPOCHS}"
+                       + (", itself at the edge of the epochs run" if at_edge(best, config.EPOCHS) else "") + ").")
+    depth = summary([r for r in depth_runs(runs, record) if r.get("mirror")]) if depth_runs(runs, record) else None
+    if depth is not None and len(depth):
+        chosen = str(depth.sort_values("val_loss_mean").iloc[0]["tail"])
+        if chosen == config.TAILS[-1]:
+            out.append(f"The chosen depth, {chosen}, is the deepest candidate: deeper starting points (down to the whole "
+                       "backbone) were not tried.")
+        medians = depth["best_epoch_median"]
+        if medians.map(lambda e: at_edge(e, config.DEEP_EPOCHS)).all():
+            out.append(f"Every depth's median best epoch is {medians.min():g}–{medians.max():g} of {config.DEEP_EPOCHS}: "
+                       "the validation loss was still falling near the end, so the epoch range was not closed.")
+    if deep:
+        t = deep["training"]
+        if at_edge(t["best_epoch"], t["max_epochs"]):
+            out.append(f"The deeper model's selection run had its best epoch at {t['best_epoch']} of {t['max_epochs']}, "
+                       "its last: its loss too was still falling.")
+    return out
+
+
+#: What closing the open edges takes: new training, which this pass of the study does not do.
+LEFT_TO_DO = ("Closing these ranges needs new training, chosen on validation: deeper starting points down to the "
+              "whole backbone, with augmentation; epoch budgets extended until every best epoch lies inside them; the "
+              "recommended epochs derived again at the final side; and every verdict on at least {seeds} seeds.")
+
+
+def left_to_do() -> str:
+    return LEFT_TO_DO.format(seeds=config.MIN_SEEDS)
+
+
+# --- history: what was decided after a test score was seen ------------------------------------------------------
+
+def history(records: dict, evidence: dict | None = None) -> list[str]:
+    """The study's history in sentences: which models were scored on test before the depth study existed, what
+    was decided because of those scores, and what that means for the last score. ``records``: ``{name: record}``
+    of the saved models; ``evidence``: :func:`test_evidence`'s output (for the paired test), if any."""
+    first = [records[n] for n in config.SCORED_BEFORE_DEPTH_STUDY if n in records]
+    if not first:
+        return []
+    brief = first[0]
+    side = "above" if brief["metrics"]["test"]["accuracy"] > config.TARGET else "below"
+    out = [(f"The brief's own model ({brief['name']}: MobileNetV2 frozen, a Dense layer for the "
+            f"{len(config.CLASS_NAMES)} classes, the recommended settings) was scored once on the "
+            f"{count(brief['metrics']['test']['n'])} test photos: {with_interval(brief['metrics']['test'])}, "
+            f"{side} the brief's {pct(config.TARGET, 0)}. It stays the brief's answer.")]
+    for r in first[1:]:
+        out.append(f"Beyond the brief, {r['name']} (its last two layers fine-tuned) was scored at the same time "
+                   f"(record saved {r['saved'][:16].replace('T', ' ')}, the brief's model {brief['saved'][:16].replace('T', ' ')}): "
+                   f"{with_interval(r['metrics']['test'])}.")
+    short = all(r["metrics"]["test"]["accuracy"] <= config.TARGET for r in first)
+    deep = records.get(config.DEEP_TUNED)
+    if short and deep:
+        out.append(f"Only after these test scores fell short of {pct(config.TARGET, 0)} was the depth study added, "
+                   f"with our goal of {pct(config.GOAL, 0)}: the decision to go further was taken on test scores. "
+                   "Inside the depth study everything (the depth, the epochs, the mirror images) was chosen on "
+                   "validation.")
+        deep_test = deep["metrics"]["test"]
+        out.append(f"{deep['name']} (record saved {deep['saved'][:16].replace('T', ' ')}) was then scored once: "
+                   f"{with_interval(deep_test)}. The test photos have now scored {len(records)} models, and the search "
+                   "went on because of the first scores, so this last score is somewhat optimistic as an estimate for "
+                   "new photos; only a fresh test set would give an unbiased one. No setting was changed after it.")
+        pair = next((q for q in (evidence or {}).get("pairs", []) if q["name"] == deep["name"]), None)
+        if pair:
+            out[-1] += (f" On the same photos it differs from the brief's model by {points(pair['gain'])} (McNemar's "
+                        f"exact test {p_value(pair['p_value'])}).")
+    return out

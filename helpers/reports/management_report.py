@@ -158,7 +158,11 @@ def _decisions(summary: dict) -> dict:
 def _simulation(summary: dict) -> dict:
     rows = sorted(summary["simulation"].values(), key=lambda r: (r["share"], r["mix"]))
     base = [r for r in rows if r["share"] == summary["choice_share"]]
+    from helpers.studies import user_simulation
+
     return {"rows": rows, "share": summary["choice_share"], "worst_mix": summary["worst_mix"],
+            "images_low": min(user_simulation.IMAGES_PER_USER), "images_high": max(user_simulation.IMAGES_PER_USER),
+            "wrong_limit": user_simulation.WRONG_LIMIT,
             "not_favourite": summary["worst_wrong_per_1000"],
             "model_errors": max(r["model errors per 1,000 offers"] for r in base),
             "offers_low": min(r["offers per 1,000 users"] for r in base),

@@ -34,6 +34,7 @@ def main(argv=None) -> int:
             _, deep = flowers.fine_tune_deeper(retrain=True, choice=flowers.deep_choice(runs))
             print(f"{deep['name']}: {deep['hparams']} val accuracy {deep['metrics']['val']['accuracy']:.4f}, test "
                   f"accuracy {deep['metrics']['test']['accuracy']:.4f}", flush=True)
+            flowers.test_predictions(recompute=True)  # the paired tests read the retrained models' predictions
             continue
         if name == "recommend":
             _, rec = flowers.train_recommended(retrain=True)
@@ -41,6 +42,7 @@ def main(argv=None) -> int:
             for r in (rec, tuned):
                 print(f"{r['name']}: {r['hparams']} val accuracy {r['metrics']['val']['accuracy']:.4f}, test accuracy "
                       f"{r['metrics']['test']['accuracy']:.4f}", flush=True)
+            flowers.test_predictions(recompute=True)
             continue
         fn = flowers.TASKS[name]
         retrains = "retrain" in fn.__code__.co_varnames[:fn.__code__.co_argcount]

@@ -18,7 +18,7 @@ quiet_tensorflow()
 
 from helpers.studies.flowers import (  # noqa: E402, F401
     depth_study, fine_tune, fine_tune_deeper, recommend, size_check, task_1, task_2, task_3, task_4, task_5, task_6,
-    task_7, task_8, task_9, task_10, train_recommended,
+    task_7, task_8, task_9, task_10, test_predictions, train_recommended,
 )
 
 # task_1()                        # load the flower dataset
@@ -37,3 +37,4 @@ from helpers.studies.flowers import (  # noqa: E402, F401
 # fine_tune(retrain=True)         # beyond the brief: the last two backbone layers fine-tuned
 # depth_study(retrain=True)       # beyond the brief: deeper tails of the backbone, 3 seeds each
 # fine_tune_deeper(retrain=True)  # the depth chosen on validation, trained, saved and scored once on test
+# test_predictions(recompute=True)  # the saved models' test predictions, for the intervals and McNemar tests

@@ -87,3 +87,19 @@ def test_comparison_table_counts_selection_and_refit_time():
     assert table.loc["a", "training time (s)"] == 10.0 and table.loc["b", "training time (s)"] == 16.5
     assert table.loc["c", "training time (s)"] == 19.5
     assert table.loc["b", "epochs run (best)"] == "5 (3)" and list(table["note"]) == ["x", "y", "z"]
+
+
+def test_binary_recommendation_follows_the_significance_test():
+    import pandas as pd
+
+    names = ["binary network", "ten classes"]
+    table = pd.DataFrame({"binary network": {"errors": 30}, "ten classes": {"errors": 12}})
+    key = "binary network  vs  ten classes"
+    clear = binary.recommendation(table, {key: {"p-value": 0.001}}, names, 10000)
+    assert clear["significant"] and clear["best"] == "ten classes"
+    assert clear["recommendation"].startswith("Binarise") and "**significant**" in clear["verdict"]
+    noise = binary.recommendation(table, {key: {"p-value": 0.3}}, names, 10000)
+    assert not noise["significant"] and "within chance" in noise["recommendation"]
+    wins = binary.recommendation(table[["ten classes", "binary network"]].rename(
+        columns={"ten classes": "binary network", "binary network": "ten classes"}), {key: {"p-value": 0.001}}, names, 10000)
+    assert wins["recommendation"].startswith("Train the binary network")

@@ -59,3 +59,39 @@ def mcnemar(y_true, pred_a, pred_b) -> dict:
 def comparison(y_true, candidates: dict) -> pd.DataFrame:
     """``candidates``: name -> (predictions, footwear probability). One column per candidate."""
     return pd.DataFrame({name: scores(y_true, pred, prob) for name, (pred, prob) in candidates.items()}).round(4)
+
+
+#: The binary network and the binarised 10-class network differ significantly below this McNemar p-value.
+SIGNIFICANCE = 0.05
+
+
+def recommendation(table, tests: dict, names: list, n_images: int) -> dict:
+    """Notebook 07's answer from its comparison: whether the binary network (``names[0]``) and the binarised
+    10-class network (``names[1]``) differ significantly (McNemar), which makes the fewest errors, the verdict and
+    the recommendation in words. ``table``: :func:`comparison` with an ``errors`` row; ``tests``: McNemar results
+    keyed ``"binary network  vs  <name>"``."""
+    errors = table.loc["errors"].astype(int)
+    best = errors.idxmin()
+    p = tests[f"binary network  vs  {names[1]}"]["p-value"]
+    significant = p < SIGNIFICANCE
+    if significant and best == names[0]:
+        advice = ("Train the binary network: it is significantly more accurate at this one question, which "
+                  "justifies running a second model.")
+    elif significant:
+        advice = ("Binarise the 10-class network: it is significantly more accurate, and the same model also gives "
+                  "the fine category that targeted offers need.")
+    else:
+        gap = int(errors[names[1]] - errors[names[0]])
+        advice = (f"Binarise the 10-class network. The dedicated binary network's "
+                  f"{'advantage' if gap > 0 else 'difference'} of {abs(gap)} errors in {n_images:,} images is within "
+                  f"chance, while the 10-class network also gives the fine category that targeted offers need — one "
+                  f"model to train, monitor and hand over instead of two. Retrain a binary network only if the "
+                  f"coarse split alone becomes a product with its own accuracy requirement.")
+    if significant:
+        verdict = (f"The difference between the binary network and the binarised 10-class network is **significant** "
+                   f"(McNemar p = {p:.3g}): **{best}** makes the fewest errors ({errors[best]} of {n_images:,}).")
+    else:
+        verdict = (f"The difference between the binary network ({errors[names[0]]} errors) and the binarised 10-class "
+                   f"network ({errors[names[1]]} errors) is **not significant** (McNemar p = {p:.3g}): on these "
+                   f"{n_images:,} images neither is reliably better.")
+    return {"best": best, "significant": significant, "verdict": verdict, "recommendation": advice}

@@ -97,6 +97,7 @@ def test_goal_verdict_reads_the_interval():
     assert "below the brief's 90" in below and "upper end" in below
     above = story.goal_verdict({"accuracy": 462 / 496, "n": 496})
     assert "above the brief's 90" in above and "lower end" in above and "both sides" in above  # 93 % inside the interval
+    assert above.endswith("falls short of the review's goal of 95\u00a0%, but the interval holds values on both sides")
 
 
 def test_speed_facts_give_the_range_over_paired_runs_and_the_end_to_end_figure():
@@ -123,6 +124,7 @@ def test_open_edges_and_exploratory_runs():
         fake_run(42, 0.32, 0.89, lr=0.01, momentum=0.5, epochs=15, best_epoch=13, size=224),
         *(fake_run(s, 0.23, 0.93, epochs=20, best_epoch=19, size=224, tail="block_13_expand", mirror=True) for s in (42, 43)),
         *(fake_run(s, 0.31, 0.89, epochs=20, best_epoch=18, size=224, mirror=True) for s in (42, 43)),
+        *(fake_run(s, 0.22, 0.93, epochs=20, best_epoch=19, size=224, tail="block_10_expand", mirror=True) for s in (42, 43)),
     ])}
     record = {"hparams": {"image_size": 224}, "training": {"learning_rate": 0.01, "optimizer_config": {"momentum": 0.0}}}
     rec = {"learning_rate": 0.01, "momentum": 0.0, "epochs": 12, "image_size": 160}
@@ -130,7 +132,7 @@ def test_open_edges_and_exploratory_runs():
     edges = " ".join(story.open_edges(runs, rec, record, deep))
     assert "0.001, the median best epoch is 15 of 15" in edges
     assert "at most 12 epochs" in edges and "median best epoch 14 of 15" in edges
-    assert "block_13_expand, is the deepest candidate" in edges and "18–19 of 20" in edges and "19 of 19" in edges
+    assert "block_10_expand, is the deepest candidate" in edges and "18–19 of 20" in edges and "19 of 19" in edges
     rows = story.exploratory_runs(runs)
     assert [(r["learning_rate"], r["momentum"]) for r in rows] == [(0.01, 0.0), (0.01, 0.5)]
     assert all(r["image_size"] == 224 for r in rows)
@@ -153,6 +155,28 @@ def test_history_says_what_was_decided_after_a_test_score():
     evidence_ = {"pairs": [{"name": flowers.DEEP_TUNED, "gain": 30 / 496, "p_value": 2e-5}]}
     assert "+6.0\u00a0points (McNemar's exact test p < 0.001)" in story.history(records, evidence_)[-1]
     assert story.history({}) == []
+    records[flowers.DEEPER_TUNED] = record(flowers.DEEPER_TUNED, 465 / 496, "2026-12-02T01:00:00Z")
+    lines = story.history(records, {"pairs": [{"name": flowers.DEEPER_TUNED, "gain": 33 / 496, "p_value": 1e-6}]})
+    assert "had then scored 3 models" in " ".join(lines) and "block_10_expand" in lines[-2]
+    assert "run after a test score" in lines[-2] and "scored 4 models" in lines[-1] and "McNemar" in lines[-1]
+
+
+def test_the_second_round_moves_the_choice_only_when_validation_says_so():
+    def runs(tail, losses):
+        return [{**fake_run(seed, loss, 0.93, epochs=20, best_epoch=19, size=224), "tail": tail, "mirror": True}
+                for seed, loss in zip((42, 43, 44), losses)]
+
+    first = runs("block_13_expand", (0.21, 0.23, 0.24))
+    for losses, moved in (((0.20, 0.22, 0.23), True), ((0.22, 0.24, 0.25), False)):
+        new = runs("block_10_expand", losses)
+        both = first + new
+        result = {"runs": both, "first": flowers.deep_choice(both, tails=flowers.FIRST_ROUND_TAILS),
+                  "choice": flowers.deep_choice(both)}
+        result["moved"] = result["choice"]["tail"] != result["first"]["tail"]
+        assert result["moved"] is moved and result["first"]["tail"] == "block_13_expand"
+        text = story.second_round_sentence(result, n_val=496)
+        assert "within noise of the first round's choice, block_13_expand" in text
+        assert (flowers.DEEPER_TUNED in text and "the two depths tie" in text) if moved else "no new model" in text
 
 
 def test_test_predictions_are_keyed_to_the_weights(tmp_path, monkeypatch):

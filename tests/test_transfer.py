@@ -80,6 +80,17 @@ def test_tail_model_reproduces_the_backbone_output():
     np.testing.assert_allclose(np.asarray(model.get_layer("head")(pooled)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("start", sorted(transfer.DEEPER_CUTS["mobilenet_v2"]))
+def test_every_deeper_cut_reproduces_the_backbone_output(start):
+    """Cached activations at a deeper cut, run through the tail from ``start`` on, give the full model's output."""
+    model = architectures.build("transfer", (8, 8, 1), 3, "softmax", backbone="mobilenet_v2", image_size=32)
+    x = np.random.default_rng(1).integers(0, 255, (2, 8, 8, 1)).astype(np.float32)
+    cut = transfer.tail_cut("mobilenet_v2", start)
+    _, acts = transfer.feature_extractor(model, "mobilenet_v2", with_tail_inputs=True, cut=cut)(x)
+    np.testing.assert_allclose(np.asarray(transfer.tail_model(model, "mobilenet_v2", cut)(acts)),
+                               np.asarray(model(x)), rtol=1e-4, atol=1e-5)
+
+
 def test_a_deeper_tail_trains_on_its_own_cache_and_reloads(tiny_rgb_task, isolated_dirs):
     """unfrozen_from: block_16 and Conv_1 trained on cached block_15_add outputs, kept in cache files of their own."""
     from helpers.evaluation.metrics import classification_metrics

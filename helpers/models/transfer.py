@@ -35,7 +35,8 @@ TAILS = {
 #: train), the layers whose outputs feed it. MobileNetV2's inverted-residual blocks start with
 #: ``block_N_expand`` and take the previous block's output (``block_{N-1}_add`` where that block has a skip).
 DEEPER_CUTS = {
-    "mobilenet_v2": {"block_16_expand": ("block_15_add",), "block_13_expand": ("block_12_add",)},
+    "mobilenet_v2": {"block_16_expand": ("block_15_add",), "block_13_expand": ("block_12_add",),
+                     "block_10_expand": ("block_9_add",), "block_6_expand": ("block_5_add",)},
 }
 
 

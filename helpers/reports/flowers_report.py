@@ -57,9 +57,14 @@ def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dic
         return None
     table = flowers.summary(chosen)
     choice = flowers.deep_choice(chosen)
-    if deep is None and weights_store.exists(flowers.DEEP_TUNED):
-        deep = weights_store.load_record(flowers.DEEP_TUNED)
-    verdicts = story.depth_verdicts(chosen, int(record["metrics"]["val"]["n"]))
+    first = flowers.deep_choice(chosen, tails=flowers.FIRST_ROUND_TAILS)
+    if deep is None:
+        deep = latest_deep()
+    n_val = int(record["metrics"]["val"]["n"])
+    verdicts = story.depth_verdicts(chosen, n_val)
+    second = [t for t in flowers.TAILS if t not in flowers.FIRST_ROUND_TAILS and any(r.get("tail") == t for r in chosen)]
+    second_round = story.second_round_sentence(
+        {"runs": chosen, "first": first, "choice": choice, "moved": choice["tail"] != first["tail"]}, n_val) if second else None
     model = None
     if deep:
         model = {"name": deep["name"], "val_accuracy": deep["metrics"]["val"]["accuracy"],
@@ -72,8 +77,19 @@ def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dic
             "table": _table(table.fillna(0.0), ["tail", "mirror", "seeds", "val_loss_mean", "val_loss_std",
                                                 "val_accuracy_mean", "val_accuracy_std", "best_epoch_median",
                                                 "seconds_per_epoch"]),
-            "choice": choice, "model": model, "runner_up": verdicts["runner_up"],
+            "choice": choice, "first_choice": first, "second_round_tails": second, "second_round": second_round,
+            "mirror_tail": verdicts["mirror_tail"], "model": model, "runner_up": verdicts["runner_up"],
             **{k: _verdict(verdicts[k]) if verdicts[k] else None for k in ("against_head", "against_runner_up", "mirror")}}
+
+
+def latest_deep(records: dict | None = None) -> dict | None:
+    """The record of the last deeper fine-tuned model made (:data:`DEEP_MODELS`), from ``records`` or the store."""
+    for name in reversed(flowers.DEEP_MODELS):
+        if records is not None and name in records:
+            return records[name]
+        if records is None and weights_store.exists(name):
+            return weights_store.load_record(name)
+    return None
 
 
 def _agreement(runs: dict, standard: list[dict]) -> dict:
@@ -94,7 +110,7 @@ def _agreement(runs: dict, standard: list[dict]) -> dict:
 def _records(record: dict, fine_tuned: dict | None, deep: dict | None) -> dict:
     """``{name: record}`` of the saved flower models, in the order they were made."""
     out = {flowers.RECOMMENDED: record}
-    for name, given in ((flowers.FINE_TUNED, fine_tuned), (flowers.DEEP_TUNED, deep)):
+    for name, given in ((flowers.FINE_TUNED, fine_tuned), (flowers.DEEP_TUNED, deep), (flowers.DEEPER_TUNED, None)):
         if given is None and weights_store.exists(name):
             given = weights_store.load_record(name)
         if given:
@@ -151,7 +167,8 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
         others = [s for s in flowers.FINAL_IMAGE_SIZES if s != size and by[s]]
         sizes_verdict = _verdict(flowers.compare_seeds(by[others[0]], by[size], int(record["metrics"]["val"]["n"])))
     tuned = records.get(flowers.FINE_TUNED)
-    deeper = deeper_data(runs, record, records.get(flowers.DEEP_TUNED), verdicts.get(flowers.DEEP_TUNED))
+    last = latest_deep(records)
+    deeper = deeper_data(runs, record, last, verdicts.get(last["name"]) if last else None)
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
     classes = len(flowers.CLASS_NAMES)
@@ -196,12 +213,11 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
                         "sentence": story.verdict_sentence(tuned["name"], verdicts[tuned["name"]]),
                         **verdicts[tuned["name"]]} if tuned else None),
         "deeper": deeper,
-        "deep_sentence": (story.verdict_sentence(flowers.DEEP_TUNED, verdicts[flowers.DEEP_TUNED])
-                          if flowers.DEEP_TUNED in verdicts else None),
-        "deep_goal": story.goal_verdict(records[flowers.DEEP_TUNED]["metrics"]["test"]) if flowers.DEEP_TUNED in records else None,
+        "deep_sentence": story.verdict_sentence(last["name"], verdicts[last["name"]]) if last else None,
+        "deep_goal": story.goal_verdict(last["metrics"]["test"]) if last else None,
         "models": models_table(records, verdicts, evidence), "evidence": evidence,
-        "history": story.history(records, evidence), "open_edges": story.open_edges(runs, rec, record, records.get(flowers.DEEP_TUNED)),
-        "left_to_do": story.left_to_do(),
+        "history": story.history(records, evidence), "open_edges": story.open_edges(runs, rec, record, last),
+        "left_to_do": story.left_to_do(runs),
         "conclusions": conclusions(s_acc, s_std, rec),
         "target_met": bool(record["metrics"]["test"]["accuracy"] > flowers.TARGET),
         "best_name": best["name"], "any_target_met": bool(best["metrics"]["test"]["accuracy"] > flowers.TARGET),

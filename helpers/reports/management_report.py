@@ -17,8 +17,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from helpers.core import paths
 from helpers.core.errors import HelpersError
 from helpers.models import weights_store
@@ -263,7 +261,7 @@ def _flowers(records: dict) -> dict | None:
     brief = records.get(flowers.RECOMMENDED)
     if brief is None:
         return None
-    saved = [records[n] for n in (flowers.RECOMMENDED, flowers.FINE_TUNED, flowers.DEEP_TUNED) if n in records]
+    saved = [records[n] for n in flowers.SAVED_MODELS if n in records]
     best = max(saved, key=lambda r: (r["metrics"]["val"]["accuracy"], r["name"]))
     return {"brief": accuracy_interval(brief["metrics"]["test"]), "best": accuracy_interval(best["metrics"]["test"]),
             "best_is_brief": best["name"] == brief["name"], "target": flowers.TARGET,

@@ -12,7 +12,12 @@ The launch decisions are in :mod:`helpers.studies.launch`, the rejection rule's 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 BOOTSTRAP_SAMPLES = 1000
 CONFIDENCE_LEVEL = 0.95

@@ -14,7 +14,12 @@ validation split with a stated noise margin, then reported once on test with boo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 #: Precision an offer category needs (of the images labelled X, the share that are X).
 TARGET = 0.95

@@ -19,7 +19,12 @@ images and the flower photos then measure the chosen rule once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 #: What the rule must do (the issue's goals), checked on the fitting part to choose, then reported on the rest.
 GOALS = {"non-fashion rejected": 0.90, "garment photos kept": 0.95}

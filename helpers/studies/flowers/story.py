@@ -232,11 +232,11 @@ def model_verdicts(runs: dict, records: dict, rec: dict) -> dict:
     size, n_val = int(base["hparams"]["image_size"]), int(base["metrics"]["val"]["n"])
     recipe = setting_runs(study_runs(runs, "accelerated", size), rec["learning_rate"], rec["momentum"])
     out = {}
-    for name in (config.FINE_TUNED, config.DEEP_TUNED):
+    for name in (config.FINE_TUNED, *config.DEEP_MODELS):
         if name not in records:
             continue
         seeds = ([r for r in depth_runs(runs, base) if r.get("mirror") and r.get("tail", "head") == tail_of(records[name])]
-                 if name == config.DEEP_TUNED else [])
+                 if name in config.DEEP_MODELS else [])
         out[name] = fine_tuning_verdict(base, records[name], compare_seeds(recipe, seeds, n_val) if seeds and recipe else None)
     return out
 
@@ -244,13 +244,14 @@ def model_verdicts(runs: dict, records: dict, rec: dict) -> dict:
 def depth_verdicts(runs: list[dict], n_val: int) -> dict:
     """The depth study's verdicts against noise (:func:`compare_seeds`): the chosen depth (:func:`deep_choice`)
     against the head alone and against the runner-up (both with mirror images), and with against without mirror
-    images. ``runs``: the depth study's runs. Returns ``{"choice", "runner_up", "against_head", "against_runner_up",
-    "mirror"}`` (a verdict ``None`` where its runs are missing)."""
+    images at the depth run both ways. ``runs``: the depth study's runs. Returns ``{"choice", "runner_up",
+    "against_head", "against_runner_up", "mirror_tail", "mirror"}`` (a verdict ``None`` where its runs are missing)."""
     from helpers.studies.flowers.final_models import deep_choice
 
     choice = deep_choice(runs)["tail"]
     table = summary([r for r in runs if r.get("mirror")]).sort_values("val_loss_mean")
     runner_up = str(table.iloc[1]["tail"]) if len(table) > 1 else None
+    mirror_tail = next((str(r["tail"]) for r in runs if not r.get("mirror") and "tail" in r), choice)
 
     def of(tail, mirror):
         return [r for r in runs if r.get("tail", "head") == tail and bool(r.get("mirror")) == mirror]
@@ -261,7 +262,8 @@ def depth_verdicts(runs: list[dict], n_val: int) -> dict:
     return {"choice": choice, "runner_up": runner_up,
             "against_head": versus(of("head", True)) if choice != "head" else None,
             "against_runner_up": versus(of(runner_up, True)) if runner_up else None,
-            "mirror": versus(of(choice, False))}
+            "mirror_tail": mirror_tail, "mirror": compare_seeds(of(mirror_tail, False), of(mirror_tail, True), n_val)
+            if of(mirror_tail, False) else None}
 
 
 def depth_sentence(verdicts: dict) -> str:
@@ -280,7 +282,41 @@ def depth_sentence(verdicts: dict) -> str:
                    + (": the two depths tie, and the choice is the lower mean of a tie." if v["verdict"] == "within noise"
                       else "."))
     if verdicts["mirror"]:
-        out.append(f"Mirror images against none at this depth: {part(verdicts['mirror'])}.")
+        at = "this depth" if verdicts["mirror_tail"] == verdicts["choice"] else verdicts["mirror_tail"]
+        out.append(f"Mirror images against none at {at}: {part(verdicts['mirror'])}.")
+    return " ".join(out)
+
+
+def second_round_sentence(result: dict, n_val: int) -> str:
+    """The depth study's second round (:func:`second_round`'s ``result``) in words: the new candidate against the
+    first round's choice on validation, and whether the choice moved."""
+    from helpers.studies.flowers.final_models import deep_choice
+
+    first, choice, runs = result["first"]["tail"], result["choice"]["tail"], result["runs"]
+    new = [t for t in config.TAILS if t not in config.FIRST_ROUND_TAILS]
+
+    def of(tail):
+        return [r for r in runs if r.get("mirror") and r.get("tail", "head") == tail]
+
+    out = []
+    for tail in new:
+        if not of(tail):
+            continue
+        v = compare_seeds(of(first), of(tail), n_val)
+        word = {"better": "clearly better than", "worse": "clearly worse than", "within noise": "within noise of"}[v["verdict"]]
+        c = deep_choice(of(tail))
+        out.append(f"Training from {tail} on reaches a mean best validation loss of {num(c['val_loss_mean'])} "
+                   f"(accuracy {pct(c['val_accuracy_mean'])}, median best epoch {c['epochs']} of {config.DEEP_EPOCHS}): "
+                   f"{word} the first round's choice, {first} (validation loss {signed(v['loss_change'])}, accuracy "
+                   f"{points(v['accuracy_gain'])}, {v['seeds']} seeds).")
+    if result["moved"]:
+        out.append(f"The rule (the lowest mean validation loss) now picks {choice}, so that depth is trained as "
+                   f"{config.DEEPER_TUNED}, like the first deeper model" + (", although the two depths tie" if all(
+                       compare_seeds(of(first), of(t), n_val)["verdict"] == "within noise" for t in new if of(t)) else "")
+                   + ".")
+    else:
+        out.append(f"The rule (the lowest mean validation loss) keeps {first}: no new model is trained, and the depth "
+                   "range is closed on validation.")
     return " ".join(out)
 
 
@@ -297,9 +333,16 @@ def verdict_sentence(name: str, verdict: dict) -> str:
             "show on validation.")
 
 
+def model_sentence(record: dict, verdict: dict) -> str:
+    """A deeper model on validation (:func:`model_verdicts`'s ``verdict``) and its one test score against the goals."""
+    test = record["metrics"]["test"]
+    return (verdict_sentence(record["name"], verdict) + f" Its **test accuracy is {with_interval(test)}** (macro F1 "
+            f"{test['macro_f1']:.3f}): {goal_verdict(test)}.")
+
+
 def goal_sentence(metrics: dict) -> str:
-    """A test accuracy and its 95 % interval, against the brief's target and our goal (``metrics``: a record's test
-    metrics): ``93.1 % (95 % CI 90.6–95.1 %): above the brief's 90 % even at the interval's lower end; ...``."""
+    """A test accuracy and its 95 % interval, against the brief's target, our goal and the review's (``metrics``: a
+    record's test metrics): ``93.1 % (95 % CI 90.6–95.1 %): above the brief's 90 % even at the interval's lower end; ...``."""
     return f"{with_interval(metrics)}: {goal_verdict(metrics)}"
 
 
@@ -316,7 +359,8 @@ def goal_verdict(metrics: dict) -> str:
         return f"its point estimate {side} {name}, but the interval holds values on both sides"
 
     brief, goal = "the brief's " + pct(config.TARGET, 0), "our goal of " + pct(config.GOAL, 0)
-    return f"{against(config.TARGET, brief)}; {against(config.GOAL, goal)}"
+    review = "the review's goal of " + pct(config.REVIEW_GOAL, 0)
+    return f"{against(config.TARGET, brief)}; {against(config.GOAL, goal)}; {against(config.REVIEW_GOAL, review)}"
 
 
 # --- ranges left open at their edge ------------------------------------------------------------------------------
@@ -373,8 +417,15 @@ LEFT_TO_DO = ("Closing these ranges needs new training, chosen on validation: de
               "recommended epochs derived again at the final side; and every verdict on at least {seeds} seeds.")
 
 
-def left_to_do() -> str:
-    return LEFT_TO_DO.format(seeds=config.MIN_SEEDS)
+def left_to_do(runs: dict | None = None) -> str:
+    """:data:`LEFT_TO_DO`, with what the depth study's runs in ``runs`` (if given) cost on this team's CPU."""
+    text = LEFT_TO_DO.format(seeds=config.MIN_SEEDS)
+    deep = [r for r in (runs or {}).values() if "tail" in r or r.get("mirror")]
+    if deep:
+        hours = sum(sum(r["history"]["epoch_seconds"]) for r in deep) / 3600
+        text += (f" The depth study's {len(deep)} runs so far took {num(hours, 1)} hours of training on the team's "
+                 "2 CPU cores, the deepest candidates the longest: these are GPU jobs.")
+    return text
 
 
 # --- history: what was decided after a test score was seen ------------------------------------------------------
@@ -405,10 +456,27 @@ def history(records: dict, evidence: dict | None = None) -> list[str]:
                    "validation.")
         deep_test = deep["metrics"]["test"]
         out.append(f"{deep['name']} (record saved {deep['saved'][:16].replace('T', ' ')}) was then scored once: "
-                   f"{with_interval(deep_test)}. The test photos have now scored {len(records)} models, and the search "
+                   f"{with_interval(deep_test)}. The test photos had then scored "
+                   f"{sum(n in config.SCORED_BEFORE_SECOND_ROUND for n in records)} models, and the search "
                    "went on because of the first scores, so this last score is somewhat optimistic as an estimate for "
                    "new photos; only a fresh test set would give an unbiased one. No setting was changed after it.")
         pair = next((q for q in (evidence or {}).get("pairs", []) if q["name"] == deep["name"]), None)
+        if pair:
+            out[-1] += (f" On the same photos it differs from the brief's model by {points(pair['gain'])} (McNemar's "
+                        f"exact test {p_value(pair['p_value'])}).")
+    deeper = records.get(config.DEEPER_TUNED)
+    if deep and deeper:
+        out.append(f"A review then asked for {pct(config.REVIEW_GOAL, 0)} on test. Because {deep['name']} had "
+                   f"scored {pct(deep['metrics']['test']['accuracy'])}, the depth study got a second round: one "
+                   f"starting point deeper ({', '.join(t for t in config.TAILS if t not in config.FIRST_ROUND_TAILS)}), "
+                   "since the first round's choice had been its deepest candidate. That range was open on "
+                   "validation, but the round was run after a test score; inside it, the choice was again made on "
+                   "validation.")
+        out.append(f"{deeper['name']} (record saved {deeper['saved'][:16].replace('T', ' ')}) was scored once: "
+                   f"{with_interval(deeper['metrics']['test'])}. The test photos have now scored {len(records)} "
+                   "models, and this one exists because of an earlier score: read its test score as optimistic. "
+                   "No setting was changed after it.")
+        pair = next((q for q in (evidence or {}).get("pairs", []) if q["name"] == deeper["name"]), None)
         if pair:
             out[-1] += (f" On the same photos it differs from the brief's model by {points(pair['gain'])} (McNemar's "
                         f"exact test {p_value(pair['p_value'])}).")

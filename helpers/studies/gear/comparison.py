@@ -4,12 +4,17 @@ the models on the same test photos, the study's choices (``results/gear/choice.j
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from pathlib import Path
 
 import numpy as np
 
 from helpers.studies.gear import config
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 #: A paired difference counts as real below this p-value (McNemar's exact test).
 SIGNIFICANCE = 0.05

@@ -147,6 +147,12 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     assert again.read_bytes() == built.read_bytes()
 
 
+def story_tail(record):
+    from helpers.studies.flowers import story
+
+    return story.tail_of(record)
+
+
 def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeypatch):
     """Deeper tails on cached activations of mirrored photos: chosen on validation, then trained, saved, checked."""
     _, data = tiny_flowers
@@ -175,6 +181,15 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     assert [len(ax.containers) for ax in fig.axes] == [2, 2]        # with and without mirror images, each plot
     best = table[table["mirror"]].sort_values("val_loss_mean").iloc[0]
     assert choice["tail"] == best["tail"] and choice["epochs"] == int(best["best_epoch_median"])
+    # the second round: the first round's candidates lack the overall choice, so the choice moves and a model is made
+    monkeypatch.setattr(flowers.config, "FIRST_ROUND_TAILS", tuple(t for t in tails if t != choice["tail"]))
+    second = flowers.second_round(rec, tails=tails, seeds=(1, 2), data=data, batch_size=8, backbone_weights=None)
+    assert second["moved"] and second["choice"]["tail"] == choice["tail"] and second["first"]["tail"] != choice["tail"]
+    assert second["record"]["name"] == flowers.DEEPER_TUNED and story_tail(second["record"]) == choice["tail"]
+    assert [r["val_report"] for r in second["runs"]] == [r["val_report"] for r in runs]   # loaded, not trained again
+    kept = flowers.second_round(rec, first_choice=choice, tails=tails, seeds=(1, 2), data=data, batch_size=8,
+                                backbone_weights=None)
+    assert not kept["moved"] and kept["record"] is None
     # the same tail without the seeds' study: a deeper model, saved, and reproduced from its file
     choice = {**choice, "tail": "block_16_expand", "epochs": 2}
     model, record = flowers.fine_tune_deeper(retrain=True, data=data, backbone_weights=None, choice=choice)

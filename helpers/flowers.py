@@ -2,7 +2,7 @@
 
     python -m helpers.flowers task_7          # repeat task 7 (its runs are retrained and saved)
     python -m helpers.flowers recommend       # the recommended model and its fine-tuned version
-    python -m helpers.flowers deeper          # the depth study and the deeper fine-tuned model
+    python -m helpers.flowers deeper          # the depth study's two rounds and the deeper fine-tuned models
     python -m helpers.flowers                 # everything, in order
 
 The study itself: :mod:`helpers.studies.flowers`.
@@ -29,11 +29,18 @@ def main(argv=None) -> int:
     for name in args.tasks or [*flowers.TASKS, "recommend", "deeper"]:
         t = time.perf_counter()
         if name == "deeper":
-            runs = flowers.depth_study(retrain=True)
-            print(f"depth study done in {time.perf_counter() - t:.0f} s: {_short(runs)}", flush=True)
-            _, deep = flowers.fine_tune_deeper(retrain=True, choice=flowers.deep_choice(runs))
-            print(f"{deep['name']}: {deep['hparams']} val accuracy {deep['metrics']['val']['accuracy']:.4f}, test "
-                  f"accuracy {deep['metrics']['test']['accuracy']:.4f}", flush=True)
+            runs = flowers.depth_study(tails=flowers.FIRST_ROUND_TAILS, retrain=True)
+            print(f"depth study, first round, done in {time.perf_counter() - t:.0f} s: {_short(runs)}", flush=True)
+            first = flowers.deep_choice(runs)
+            _, deep = flowers.fine_tune_deeper(retrain=True, choice=first)
+            new = tuple(t for t in flowers.TAILS if t not in flowers.FIRST_ROUND_TAILS)
+            flowers.depth_study(tails=new, retrain=True, mirror_check=False)  # the new depth; mirrors checked in round one
+            second = flowers.second_round(first_choice=first, retrain_model=True)
+            for r in (deep, second["record"]):
+                if r:
+                    print(f"{r['name']}: {r['hparams']} val accuracy {r['metrics']['val']['accuracy']:.4f}, test "
+                          f"accuracy {r['metrics']['test']['accuracy']:.4f}", flush=True)
+            print(f"second round: {second['choice']['tail']}" + ("" if second["moved"] else " (the choice stays)"), flush=True)
             flowers.test_predictions(recompute=True)  # the paired tests read the retrained models' predictions
             continue
         if name == "recommend":

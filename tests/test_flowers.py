@@ -173,6 +173,8 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     assert len(runs) == 2 * 2 + 2 and all(r["train_size"] == len(twice["train"][1]) for r in runs[:4])
     choice = flowers.deep_choice(runs)
     assert [(r.get("tail", "head"), r.get("mirror", False)) for r in runs[4:]] == [(choice["tail"], False)] * 2
+    assert flowers.depth_study(rec, tails=tails, seeds=(1, 2), data=data, batch_size=8, backbone_weights=None,
+                               mirror_check=False) == runs[:4]                 # saved runs, no mirror check
     table = flowers.summary(runs)
     assert list(table["tail"][:2]) == list(tails) and (table["seeds"] == 2).all()
     from helpers.reports import plots

@@ -118,12 +118,14 @@ def fine_tuning_verdict(recommended: dict, fine_tuned: dict, support: dict | Non
 
 
 def depth_study(rec: dict | None = None, tails=config.TAILS, seeds=config.SEEDS, retrain: bool = False, data: dict | None = None,
-                image_size: int | None = None, epochs: int | None = None, backbone_weights="imagenet", **kw) -> list[dict]:
+                image_size: int | None = None, epochs: int | None = None, backbone_weights="imagenet",
+                mirror_check: bool = True, **kw) -> list[dict]:
     """Beyond the brief: how deep to fine-tune. Every tail of ``tails`` (see :data:`TAILS`) trained on cached
     activations, with the recommended SGD settings (``rec``, default :func:`recommend`), on mirrored training
-    photos, once per seed of ``seeds``; then :data:`MIRROR_CHECK_TAIL` (if among ``tails``, else the best tail) again
-    without mirror images, to measure what they add. ``image_size`` (int): the final model's side (default: the
-    recommended model's); ``epochs`` (int, default :data:`DEEP_EPOCHS`). Returns the runs (:func:`run`)."""
+    photos, once per seed of ``seeds``; then, unless ``mirror_check`` is false, :data:`MIRROR_CHECK_TAIL` (if among
+    ``tails``, else the best tail) again without mirror images, to measure what they add. ``image_size`` (int): the
+    final model's side (default: the recommended model's); ``epochs`` (int, default :data:`DEEP_EPOCHS`).
+    Returns the runs (:func:`run`)."""
     from helpers.models import weights_store
 
     rec = rec or recommend()
@@ -135,6 +137,8 @@ def depth_study(rec: dict | None = None, tails=config.TAILS, seeds=config.SEEDS,
                    image_size=size, retrain=retrain, backbone_weights=backbone_weights, tail=tail, mirror=mirror, **kw)
 
     out = [one(t, True, seed) for t in tails for seed in seeds]
+    if not mirror_check:
+        return out
     check = config.MIRROR_CHECK_TAIL if config.MIRROR_CHECK_TAIL in tails else deep_choice(out)["tail"]
     return out + [one(check, False, seed) for seed in seeds]
 
@@ -187,17 +191,19 @@ def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_w
 
 
 def second_round(rec: dict | None = None, first_choice: dict | None = None, retrain: bool = False,
-                 data: dict | None = None, backbone_weights="imagenet", **kw) -> dict:
+                 data: dict | None = None, backbone_weights="imagenet", retrain_model: bool | None = None, **kw) -> dict:
     """The depth study's second round (see :data:`TAILS`): every candidate depth, the first round's and the new
     deeper one, chosen again on validation (:func:`deep_choice`); when the choice moves from the first round's
     (``first_choice``, default :func:`deep_choice` of the first round), that depth is trained as
     :data:`DEEPER_TUNED` (:func:`fine_tune_deeper`) and scored once on test.
+    ``retrain`` retrains the runs, ``retrain_model`` (default ``retrain``) the model.
     Returns ``{"runs", "first", "choice", "moved", "model", "record"}`` (``model`` and ``record`` ``None`` when the
     choice stays)."""
     runs = depth_study(rec, retrain=retrain, data=data, backbone_weights=backbone_weights, **kw)
     first = first_choice or deep_choice(runs, tails=config.FIRST_ROUND_TAILS)
     choice = deep_choice(runs)
     moved = choice["tail"] != first["tail"]
-    model, record = (fine_tune_deeper(retrain=retrain, data=data, backbone_weights=backbone_weights, choice=choice,
+    retrain_model = retrain if retrain_model is None else retrain_model
+    model, record = (fine_tune_deeper(retrain=retrain_model, data=data, backbone_weights=backbone_weights, choice=choice,
                                       name=config.DEEPER_TUNED) if moved else (None, None))
     return {"runs": runs, "first": first, "choice": choice, "moved": moved, "model": model, "record": record}

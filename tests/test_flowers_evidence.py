@@ -211,3 +211,12 @@ def test_test_predictions_are_keyed_to_the_weights(tmp_path, monkeypatch):
     flowers.test_predictions(["m"], path=path)
     assert calls == ["m", "m"]                                       # new weights: new predictions
     assert flowers.load_predictions(path)["models"]["m"]["sha256"] == "2"
+
+
+def test_the_deployed_flower_model_is_the_best_on_validation_and_a_tie_goes_to_the_lower_loss():
+    def record(name, acc, loss):
+        return {"name": name, "metrics": {"val": {"accuracy": acc, "loss": loss}}}
+
+    records = {r["name"]: r for r in (record("a", 0.90, 0.30), record("z", 0.93, 0.21), record("b", 0.93, 0.20))}
+    assert flowers.deployed_choice(records) == "b"          # not "z", which name order would pick
+    assert flowers.deployed_choice({"a": records["a"]}) == "a"

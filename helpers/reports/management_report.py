@@ -262,7 +262,7 @@ def _flowers(records: dict) -> dict | None:
     if brief is None:
         return None
     saved = [records[n] for n in flowers.SAVED_MODELS if n in records]
-    best = max(saved, key=lambda r: (r["metrics"]["val"]["accuracy"], r["name"]))
+    best = records[flowers.deployed_choice({r["name"]: r for r in saved})]
     return {"brief": accuracy_interval(brief["metrics"]["test"]), "best": accuracy_interval(best["metrics"]["test"]),
             "best_is_brief": best["name"] == brief["name"], "target": flowers.TARGET,
             "after_test": best["name"] not in flowers.SCORED_BEFORE_DEPTH_STUDY}

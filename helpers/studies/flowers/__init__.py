@@ -49,6 +49,7 @@ from helpers.studies.flowers.evidence import (  # noqa: F401
 )
 from helpers.studies.flowers.final_models import (  # noqa: F401
     deep_choice,
+    deployed_choice,
     depth_study,
     final_image_size,
     fine_tune,

@@ -207,3 +207,10 @@ def second_round(rec: dict | None = None, first_choice: dict | None = None, retr
     model, record = (fine_tune_deeper(retrain=retrain_model, data=data, backbone_weights=backbone_weights, choice=choice,
                                       name=config.DEEPER_TUNED) if moved else (None, None))
     return {"runs": runs, "first": first, "choice": choice, "moved": moved, "model": model, "record": record}
+
+
+def deployed_choice(records: dict) -> str:
+    """The saved model notebook 08 deploys (``weights/deployed.txt``): the best validation accuracy of its selection
+    run, a tie going to the lower validation loss. ``records``: ``{name: weight record}``."""
+    best = max(records.values(), key=lambda r: (r["metrics"]["val"]["accuracy"], -r["metrics"]["val"]["loss"]))
+    return best["name"]

@@ -430,6 +430,13 @@ def left_to_do(runs: dict | None = None) -> str:
 
 # --- history: what was decided after a test score was seen ------------------------------------------------------
 
+def _against_brief(evidence: dict | None, name: str) -> str:
+    """`` On the same photos it differs from the brief's model by ... (McNemar's exact test ...).``, or nothing."""
+    pair = next((q for q in (evidence or {}).get("pairs", []) if q["name"] == name), None)
+    return (f" On the same photos it differs from the brief's model by {points(pair['gain'])} (McNemar's exact test "
+            f"{p_value(pair['p_value'])}).") if pair else ""
+
+
 def history(records: dict, evidence: dict | None = None) -> list[str]:
     """The study's history in sentences: which models were scored on test before the depth study existed, what
     was decided because of those scores, and what that means for the last score. ``records``: ``{name: record}``
@@ -460,10 +467,7 @@ def history(records: dict, evidence: dict | None = None) -> list[str]:
                    f"{sum(n in config.SCORED_BEFORE_SECOND_ROUND for n in records)} models, and the search "
                    "went on because of the first scores, so this last score is somewhat optimistic as an estimate for "
                    "new photos; only a fresh test set would give an unbiased one. No setting was changed after it.")
-        pair = next((q for q in (evidence or {}).get("pairs", []) if q["name"] == deep["name"]), None)
-        if pair:
-            out[-1] += (f" On the same photos it differs from the brief's model by {points(pair['gain'])} (McNemar's "
-                        f"exact test {p_value(pair['p_value'])}).")
+        out[-1] += _against_brief(evidence, deep["name"])
     deeper = records.get(config.DEEPER_TUNED)
     if deep and deeper:
         out.append(f"A review then asked for {pct(config.REVIEW_GOAL, 0)} on test. Because {deep['name']} had "
@@ -476,8 +480,5 @@ def history(records: dict, evidence: dict | None = None) -> list[str]:
                    f"{with_interval(deeper['metrics']['test'])}. The test photos have now scored {len(records)} "
                    "models, and this one exists because of an earlier score: read its test score as optimistic. "
                    "No setting was changed after it.")
-        pair = next((q for q in (evidence or {}).get("pairs", []) if q["name"] == deeper["name"]), None)
-        if pair:
-            out[-1] += (f" On the same photos it differs from the brief's model by {points(pair['gain'])} (McNemar's "
-                        f"exact test {p_value(pair['p_value'])}).")
+        out[-1] += _against_brief(evidence, deeper["name"])
     return out

@@ -97,8 +97,8 @@ def depth_study(table, axes=None):
             if len(rows):
                 ax.errorbar(rows["tail"], rows[f"{key}_mean"], yerr=rows[f"{key}_std"].fillna(0), fmt=marker, capsize=4,
                             label="with mirror images" if mirror else "without")
-        ax.set_xlabel("first trained layer"); ax.set_ylabel(f"{label} (mean ± sd over seeds)")
-        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlabel("first trained layer"); ax.set_ylabel(f"{label}\n(mean ± sd over seeds)")
+        ax.tick_params(axis="x", labelsize=8, labelrotation=20)
     axes[1].legend(fontsize=8)
     return axes[0].figure
 

@@ -23,7 +23,7 @@ model's test predictions, for :func:`test_evidence`).
 
 Modules: :mod:`~helpers.studies.flowers.config` (settings), :mod:`~helpers.studies.flowers.runs` (one SGD run and
 the run store), :mod:`~helpers.studies.flowers.tasks` (the brief's tasks), :mod:`~helpers.studies.flowers.final_models`
-(the saved models), :mod:`~helpers.studies.flowers.evidence` (test intervals, McNemar's test on the saved models'
+(the saved models), :mod:`~helpers.studies.flowers.wording` (the number format), :mod:`~helpers.studies.flowers.evidence` (test intervals, McNemar's test on the saved models'
 test predictions, verdicts that need several seeds) and :mod:`~helpers.studies.flowers.story` (what the notebook and
 the report say: speed-ups, ties, ranges left open, and what was decided after a test score was seen). The photos
 themselves: :mod:`helpers.inputs.flowers`. This package exposes the study's public names in one place, as the notebook

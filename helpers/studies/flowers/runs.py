@@ -182,3 +182,43 @@ def summary(runs: list[dict]):
         seeds=("seed", "count"), val_loss_mean=("best_val_loss", "mean"), val_loss_std=("best_val_loss", "std"),
         val_accuracy_mean=("val_accuracy_at_best", "mean"), val_accuracy_std=("val_accuracy_at_best", "std"),
         best_epoch_median=("best_epoch", "median"), seconds_per_epoch=("seconds_per_epoch", "mean")).reset_index()
+
+
+# --- the runs each statement is about ----------------------------------------------------------------------------
+
+def study_runs(runs: dict, mode: str, image_size: int | None = None) -> list[dict]:
+    """The SGD study's runs (the head alone, no mirror images, the study's epochs and batch) of ``mode`` at
+    ``image_size`` (default :data:`IMAGE_SIZE`)."""
+    size = int(image_size or config.IMAGE_SIZE)
+    return [r for r in runs.values() if r["mode"] == mode and "tail" not in r and not r.get("mirror")
+            and r["epochs"] == config.EPOCHS and r["batch_size"] == config.BATCH_SIZE
+            and r.get("image_size", config.IMAGE_SIZE) == size]
+
+
+def setting_runs(runs: list[dict], learning_rate: float, momentum: float) -> list[dict]:
+    """The runs (one per seed) of one SGD setting."""
+    return [r for r in runs if r["learning_rate"] == learning_rate and r["momentum"] == momentum]
+
+
+def depth_runs(runs: dict, record: dict) -> list[dict]:
+    """The depth study's runs (:func:`depth_study`) at the recommended model's side and settings (``record``), in
+    the order they were made (shallow to deep, then the chosen depth without mirror images)."""
+    t, size = record["training"], int(record["hparams"]["image_size"])
+    order = {tail: i for i, tail in enumerate(config.TAILS)}
+    chosen = [r for r in runs.values() if ("tail" in r or r.get("mirror")) and r["mode"] == "accelerated"
+              and r.get("image_size") == size and r["epochs"] == config.DEEP_EPOCHS and r["batch_size"] == config.BATCH_SIZE
+              and r["learning_rate"] == t["learning_rate"]
+              and r["momentum"] == (t.get("optimizer_config") or {}).get("momentum", 0.0)]
+    return sorted(chosen, key=lambda r: (not r.get("mirror"), order[r.get("tail", "head")], r["seed"]))
+
+
+def exploratory_runs(runs: dict) -> list[dict]:
+    """The single-seed runs at a final-model side other than the study's (:data:`FINAL_IMAGE_SIZES`), seed
+    :data:`SEED`, made to look before the size check was set up; none of them chose anything. One row per run:
+    ``{"image_size", "learning_rate", "momentum", "val_loss", "val_accuracy", "best_epoch", "epochs"}``."""
+    sides = [s for s in config.FINAL_IMAGE_SIZES if s != config.IMAGE_SIZE]
+    rows = [{"image_size": s, "learning_rate": r["learning_rate"], "momentum": r["momentum"],
+             "val_loss": min(r["history"]["val_loss"]), "val_accuracy": r["history"]["val_accuracy"][r["best_epoch"] - 1],
+             "best_epoch": r["best_epoch"], "epochs": r["epochs"]}
+            for s in sides for r in study_runs(runs, "accelerated", s) if r["seed"] == config.SEED]
+    return sorted(rows, key=lambda r: (r["image_size"], r["learning_rate"], r["momentum"]))

@@ -9,110 +9,29 @@ import numpy as np
 
 from helpers.studies.flowers import config
 from helpers.studies.flowers.evidence import accuracy_interval, compare_seeds
-from helpers.studies.flowers.runs import run_key, summary
-
-MINUS = "\u2212"
-#: Between a number and its unit (``87.1 %``, ``128 s``): a no-break space, so that a line never ends between them.
-NBSP = "\u00a0"
-
-
-# --- one number format for the whole study ---------------------------------------------------------------------
-
-def num(x: float, digits: int = 3) -> str:
-    """A number with ``digits`` decimals and thousands separators (``1,234.500``; a true minus sign)."""
-    return f"{x:,.{digits}f}".replace("-", MINUS)
-
-
-def signed(x: float, digits: int = 3) -> str:
-    """:func:`num` with its sign (``+0.016``, ``−0.051``)."""
-    return ("+" if round(x, digits) > 0 else "") + num(x, digits)
-
-
-def count(n: int) -> str:
-    """A count with thousands separators (``2,311``)."""
-    return f"{int(n):,}"
-
-
-def pct(x: float, digits: int = 1) -> str:
-    """A share as a percentage with one decimal (``87.1 %``)."""
-    return f"{num(100 * x, digits)}{NBSP}%"
-
-
-def points(x: float, digits: int = 1) -> str:
-    """A difference of shares in percentage points, with its sign (``+1.6 points``)."""
-    return f"{signed(100 * x, digits)}{NBSP}points"
-
-
-def interval(low: float, high: float) -> str:
-    """A 95 % interval of a share (``83.9–89.8 %``)."""
-    return f"{num(100 * low, 1)}–{num(100 * high, 1)}{NBSP}%"
-
-
-def listing(values) -> str:
-    """Settings in words: ``0.9``, ``0.9 and 0.99``, ``0.001, 0.01 and 0.1``."""
-    words = [f"{v:g}" for v in values]
-    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
-
-
-def p_value(p: float) -> str:
-    """``p = 0.078``, or ``p < 0.001``."""
-    return "p < 0.001" if p < 0.001 else f"p = {num(p, 3)}"
-
-
-def times(x: float) -> str:
-    """A speed-up (``178×``)."""
-    return f"{num(x, 0)}×"
-
-
-def seconds(x: float) -> str:
-    """Seconds, whole (``1,280 s``)."""
-    return f"{num(x, 0)}{NBSP}s"
-
-
-def with_interval(metrics: dict) -> str:
-    """A recorded accuracy and its 95 % Wilson interval: ``87.1 % (95 % CI 83.9–89.8 %)``."""
-    ci = accuracy_interval(metrics)
-    return f"{pct(ci['accuracy'])} (95{NBSP}% CI {interval(ci['low'], ci['high'])})"
-
-
-# --- the runs each statement is about ----------------------------------------------------------------------------
-
-def study_runs(runs: dict, mode: str, image_size: int | None = None) -> list[dict]:
-    """The SGD study's runs (the head alone, no mirror images, the study's epochs and batch) of ``mode`` at
-    ``image_size`` (default :data:`IMAGE_SIZE`)."""
-    size = int(image_size or config.IMAGE_SIZE)
-    return [r for r in runs.values() if r["mode"] == mode and "tail" not in r and not r.get("mirror")
-            and r["epochs"] == config.EPOCHS and r["batch_size"] == config.BATCH_SIZE
-            and r.get("image_size", config.IMAGE_SIZE) == size]
-
-
-def setting_runs(runs: list[dict], learning_rate: float, momentum: float) -> list[dict]:
-    """The runs (one per seed) of one SGD setting."""
-    return [r for r in runs if r["learning_rate"] == learning_rate and r["momentum"] == momentum]
-
-
-def depth_runs(runs: dict, record: dict) -> list[dict]:
-    """The depth study's runs (:func:`depth_study`) at the recommended model's side and settings (``record``), in
-    the order they were made (shallow to deep, then the chosen depth without mirror images)."""
-    t, size = record["training"], int(record["hparams"]["image_size"])
-    order = {tail: i for i, tail in enumerate(config.TAILS)}
-    chosen = [r for r in runs.values() if ("tail" in r or r.get("mirror")) and r["mode"] == "accelerated"
-              and r.get("image_size") == size and r["epochs"] == config.DEEP_EPOCHS and r["batch_size"] == config.BATCH_SIZE
-              and r["learning_rate"] == t["learning_rate"]
-              and r["momentum"] == (t.get("optimizer_config") or {}).get("momentum", 0.0)]
-    return sorted(chosen, key=lambda r: (not r.get("mirror"), order[r.get("tail", "head")], r["seed"]))
-
-
-def exploratory_runs(runs: dict) -> list[dict]:
-    """The single-seed runs at a final-model side other than the study's (:data:`FINAL_IMAGE_SIZES`), seed
-    :data:`SEED`, made to look before the size check was set up; none of them chose anything. One row per run:
-    ``{"image_size", "learning_rate", "momentum", "val_loss", "val_accuracy", "best_epoch", "epochs"}``."""
-    sides = [s for s in config.FINAL_IMAGE_SIZES if s != config.IMAGE_SIZE]
-    rows = [{"image_size": s, "learning_rate": r["learning_rate"], "momentum": r["momentum"],
-             "val_loss": min(r["history"]["val_loss"]), "val_accuracy": r["history"]["val_accuracy"][r["best_epoch"] - 1],
-             "best_epoch": r["best_epoch"], "epochs": r["epochs"]}
-            for s in sides for r in study_runs(runs, "accelerated", s) if r["seed"] == config.SEED]
-    return sorted(rows, key=lambda r: (r["image_size"], r["learning_rate"], r["momentum"]))
+from helpers.studies.flowers.runs import (  # noqa: F401  (the run selectors, read here by the notebook and report)
+    depth_runs,
+    exploratory_runs,
+    run_key,
+    setting_runs,
+    study_runs,
+    summary,
+)
+from helpers.studies.flowers.wording import (  # noqa: F401  (one number format, read here by the notebook and report)
+    MINUS,
+    NBSP,
+    count,
+    interval,
+    listing,
+    num,
+    p_value,
+    pct,
+    points,
+    seconds,
+    signed,
+    times,
+    with_interval,
+)
 
 
 # --- speed -------------------------------------------------------------------------------------------------------

@@ -161,3 +161,24 @@ def test_the_deeper_transfer_experiment_trains_on_cached_activations(tiny_fashio
     assert weights_store.exists(e.name) and best_model.selection_outputs(e.name)[0].shape[1] == 10
     with pytest.raises(ValueError, match="float32"):
         best_model.train(e.name, retrain=True, mixed_precision=True)
+
+
+def test_round_two_effects_name_what_each_control_differs_in_and_compare_with_the_seed_spread(isolated_dirs):
+    """Each student against its control (the network that differs in one respect, which the row names) and against
+    the mean of round one's two seeds; an effect counts only when it is larger than those seeds' spread."""
+    from helpers.core import paths
+    from helpers.studies.best_model import round_two
+
+    val = {"fashion_vgg_bn": 0.940, "fashion_vgg_bn_seed43": 0.944, "fashion_vgg_bn_ema": 0.945,
+           "fashion_vgg_bn_kd": 0.946, "fashion_vgg_bn_kd_w48": 0.952}
+    for name, acc in val.items():
+        (paths.weights_dir() / f"{name}.json").write_text(json.dumps({"name": name, "metrics": {"val": {"accuracy": acc}}}))
+        (paths.weights_dir() / f"{name}.weights.h5").write_bytes(b"")
+    assert round_two.students() == ["fashion_vgg_bn_kd", "fashion_vgg_bn_kd_w48"]      # saved ones only
+    rows = round_two.effects().set_index(["student", "against"])["change (points)"].to_dict()
+    assert rows[("fashion_vgg_bn_kd", "control (fashion_vgg_bn_ema: no teacher)")] == pytest.approx(0.1)
+    assert rows[("fashion_vgg_bn_kd_w48", "control (fashion_vgg_bn_kd: width 32)")] == pytest.approx(0.6)
+    verdicts = round_two.effects().set_index(["student", "against"])["verdict"].to_dict()
+    assert verdicts[("fashion_vgg_bn_kd", "control (fashion_vgg_bn_ema: no teacher)")] == "within the seed spread"
+    assert verdicts[("fashion_vgg_bn_kd_w48", "control (fashion_vgg_bn_kd: width 32)")] == "larger than the seed spread"
+    assert all(best_model.get(s).hparams["width"] == w for s, w in (("fashion_vgg_bn_kd", 32), ("fashion_vgg_bn_kd_w48", 48)))

@@ -56,15 +56,14 @@ def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dic
     if not chosen:
         return None
     table = flowers.summary(chosen)
-    choice = flowers.deep_choice(chosen)
-    first = flowers.deep_choice(chosen, tails=flowers.FIRST_ROUND_TAILS)
+    summary = flowers.second_round_summary(chosen)
+    choice, first = summary["choice"], summary["first"]
     if deep is None:
         deep = latest_deep()
     n_val = int(record["metrics"]["val"]["n"])
     verdicts = story.depth_verdicts(chosen, n_val)
     second = [t for t in flowers.TAILS if t not in flowers.FIRST_ROUND_TAILS and any(r.get("tail") == t for r in chosen)]
-    second_round = story.second_round_sentence(
-        {"runs": chosen, "first": first, "choice": choice, "moved": choice["tail"] != first["tail"]}, n_val) if second else None
+    second_round = story.second_round_sentence(summary, n_val) if second else None
     model = None
     if deep:
         model = {"name": deep["name"], "val_accuracy": deep["metrics"]["val"]["accuracy"],

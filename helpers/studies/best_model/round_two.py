@@ -1,8 +1,9 @@
 """Round two of notebook 05: the teacher, the distilled students, their controls, and the deployment decision.
 
-Each student is compared with the networks that differ from it in one respect only: the same network, recipe and
-budget without the teacher (its *control*), and round one's two seeds at that budget (which also tell how far two runs
-of one recipe land apart: the noise an effect has to beat). Without a lent GPU every claim rests on one run, and the
+Each student is compared with the networks that differ from it in one respect only: its *control* (the same network,
+recipe and budget without the teacher; for the wider student, the distilled student at round one's width), and round
+one's two seeds at that budget (which also tell how far two runs of one recipe land apart: the noise an effect has to
+beat). Without a lent GPU every claim rests on one run, and the
 round-one seed spread at the same budget is quoted beside it.
 """
 
@@ -15,11 +16,15 @@ from helpers.models import weights_store
 from helpers.studies.best_model import config
 from helpers.studies.best_model.costs import cpu_training_seconds, inference_speeds, trained_on
 
-#: Each student, the same network trained without the teacher (None: none was trained), and round one's two seeds of
-#: the same network and budget.
+#: Each student; its *control*, the saved network that differs from it in one respect (``differs``: that respect;
+#: None: none was trained); and round one's two seeds at the same budget, whose spread is the noise an effect has to
+#: beat (for the wider student they are also the width-32 network without the teacher).
 COMPARISONS = {
-    "fashion_vgg_bn_kd": {"control": "fashion_vgg_bn_ema", "seeds": ("fashion_vgg_bn", "fashion_vgg_bn_seed43")},
+    "fashion_vgg_bn_kd": {"control": "fashion_vgg_bn_ema", "differs": "no teacher",
+                          "seeds": ("fashion_vgg_bn", "fashion_vgg_bn_seed43")},
     "fashion_vgg_bn_kd_long": {"control": None, "seeds": ("fashion_vgg_bn_long", "fashion_vgg_bn_long_seed43")},
+    "fashion_vgg_bn_kd_w48": {"control": "fashion_vgg_bn_kd", "differs": "width 32",
+                              "seeds": ("fashion_vgg_bn", "fashion_vgg_bn_seed43")},
 }
 
 
@@ -55,7 +60,7 @@ def effects() -> pd.DataFrame:
         val = {n: weights_store.load_record(n)["metrics"]["val"]["accuracy"]
                for n in (s, *(x for x in (c["control"], *c["seeds"]) if x))}
         spread = abs(val[c["seeds"][0]] - val[c["seeds"][1]]) * 100
-        for against, ref in ((f"control ({c['control']})", val.get(c["control"])),
+        for against, ref in ((f"control ({c['control']}: {c.get('differs')})", val.get(c["control"])),
                              (f"round one's two seeds (mean of {' and '.join(c['seeds'])})",
                               np.mean([val[x] for x in c["seeds"]]))):
             if ref is None:

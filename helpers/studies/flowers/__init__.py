@@ -57,6 +57,7 @@ from helpers.studies.flowers.final_models import (  # noqa: F401
     fine_tuning_verdict,
     recommend,
     second_round,
+    second_round_summary,
     size_check,
     train_recommended,
 )

@@ -199,14 +199,22 @@ def second_round(rec: dict | None = None, first_choice: dict | None = None, retr
     ``retrain`` retrains the runs, ``retrain_model`` (default ``retrain``) the model.
     Returns ``{"runs", "first", "choice", "moved", "model", "record"}`` (``model`` and ``record`` ``None`` when the
     choice stays)."""
-    runs = depth_study(rec, retrain=retrain, data=data, backbone_weights=backbone_weights, **kw)
+    summary = second_round_summary(depth_study(rec, retrain=retrain, data=data, backbone_weights=backbone_weights, **kw),
+                                   first_choice)
+    retrain_model = retrain if retrain_model is None else retrain_model
+    model, record = (fine_tune_deeper(retrain=retrain_model, data=data, backbone_weights=backbone_weights,
+                                      choice=summary["choice"], name=config.DEEPER_TUNED)
+                     if summary["moved"] else (None, None))
+    return {**summary, "model": model, "record": record}
+
+
+def second_round_summary(runs: list[dict], first_choice: dict | None = None) -> dict:
+    """The second round's decision from the depth study's runs: ``{"runs", "first", "choice", "moved"}``, the first
+    round's choice (``first_choice``, default :func:`deep_choice` over :data:`FIRST_ROUND_TAILS`), the choice over every
+    depth, and whether it moved (what :func:`second_round` trains on, and what the flower report tells)."""
     first = first_choice or deep_choice(runs, tails=config.FIRST_ROUND_TAILS)
     choice = deep_choice(runs)
-    moved = choice["tail"] != first["tail"]
-    retrain_model = retrain if retrain_model is None else retrain_model
-    model, record = (fine_tune_deeper(retrain=retrain_model, data=data, backbone_weights=backbone_weights, choice=choice,
-                                      name=config.DEEPER_TUNED) if moved else (None, None))
-    return {"runs": runs, "first": first, "choice": choice, "moved": moved, "model": model, "record": record}
+    return {"runs": runs, "first": first, "choice": choice, "moved": choice["tail"] != first["tail"]}
 
 
 def deployed_choice(records: dict) -> str:

@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
+
+from helpers.core import paths
+
+#: Where ``benchmarks/inference_speed.py`` records every Fashion-MNIST model's speed (the figures the notebooks quote).
+BENCHMARK_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "inference_speed.json"
 
 
 def images_per_second(model, x: np.ndarray, batch_size: int = 512, repeats: int = 3) -> float:
@@ -31,3 +38,12 @@ def single_image_rate(model, x: np.ndarray, n: int = 200, repeats: int = 3) -> f
             model.predict_on_batch(x[i % len(x): i % len(x) + 1])
         best = max(best, n / (time.perf_counter() - t))
     return round(best, 1)
+
+
+def recorded_speeds(path: Path | None = None) -> dict:
+    """``{model: images/s at batch 512}`` as ``benchmarks/inference_speed.py`` last recorded them (each model in its own
+    process, on the machine named in the file); empty if the benchmark was never run."""
+    path = Path(path or BENCHMARK_JSON)
+    if not path.is_file():
+        return {}
+    return {n: r["images_per_s_batch_512"] for n, r in json.loads(path.read_text())["results"].items()}

@@ -37,8 +37,8 @@ def cpu_training_cost(rec: dict, cost_path=config.TRAINING_COST_JSON) -> tuple:
     return None, None
 
 
-def inference_speeds(path=config.INFERENCE_JSON) -> dict:
+def inference_speeds(path=None) -> dict:
     """``{model: images/s at batch 512}`` from the inference benchmark's results (empty if not run)."""
-    if not path.is_file():
-        return {}
-    return {n: r["images_per_s_batch_512"] for n, r in json.loads(path.read_text())["results"].items()}
+    from helpers.evaluation.speed import recorded_speeds
+
+    return recorded_speeds(path or config.INFERENCE_JSON)

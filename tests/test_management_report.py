@@ -182,6 +182,19 @@ def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
     text = " ".join(pdf.pdf_text(mr.build(tmp_path / "r.pdf", records=RECORDS, summary=s, study=study())).split())
     assert "We set out to reach 95 % on test and missed by 1.0 points" in text
     assert "Our most accurate combination reaches 95.1 % but classifies only 310 pictures per second" in text
+    assert "second round" not in text                            # no students in the summary: no sentence
+    # round two: the best student on validation against the model it would replace, deployed or not
+    two = {"students": {"fashion_vgg_bn": {"teacher": "no", "val accuracy": 0.96},      # not a student: ignored
+                        "s_small": {"teacher": "yes", "val accuracy": 0.9457},
+                        "s_wide": {"teacher": "yes", "val accuracy": 0.9460}}}
+    kept = {**study(), "choice": {**study()["choice"], "deployed_val_accuracy": 0.9455}, "round_two": two}
+    text = " ".join(pdf.pdf_text(mr.build(tmp_path / "k.pdf", records=RECORDS, summary=s, study=kept)).split())
+    assert ("s_wide, scores 0.05 points against the model it would replace, within the 0.37-point noise between two "
+            "training runs, so the deployed model is unchanged") in text
+    moved = {**kept, "final": "s_wide", "round_two": {"students": {**two["students"],
+                                                                    "s_wide": {"teacher": "yes", "val accuracy": 0.9505}}}}
+    bm = mr._best_model_study(moved, "s_wide")
+    assert bm["student"] == "s_wide" and bm["student_gain"] == 0.5 and bm["student_deployed"]
     other = mr.report_data(RECORDS, s, {**study(), "calibrated": "fashion_vgg_bn"})["best_model"]
     assert other["ece_before"] is None  # the deployed model is not the calibrated one: no calibration claim
     with pytest.raises(HelpersError, match="re-execute notebook 05"):

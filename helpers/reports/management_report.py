@@ -227,7 +227,9 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
 
     gains = [v["gain (points)"] for v in tta.values()]
     two = study.get("round_two") or {}
-    students = {k: v for k, v in (two.get("effects") or {}).items() if "round one" in k}
+    students = {k: v for k, v in (two.get("students") or {}).items() if v.get("teacher") == "yes"}
+    round_one_val = choice.get("deployed_val_accuracy")
+    student = max(students, key=lambda k: students[k]["val accuracy"], default=None) if round_one_val else None
     ens = max(study["ensembles"].values(), key=lambda e: e["val_accuracy"], default=None)
     deep = [e for e in study["experiments"].values() if e["direction"] == "deeper transfer"]
     return {"baseline_val": study["baseline"]["accuracy"], "noise": study["noise_points"],
@@ -246,7 +248,10 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
             "target": config.TEST_TARGET, "round_two_target": config.ROUND_TWO_TARGET,
             "teacher_test": (two.get("teacher") or {}).get("test_accuracy"),
             "teacher_val": (two.get("teacher") or {}).get("val_accuracy"),
-            "student_gain": max(students.values()) if students else None,
+            # round two's best student on validation, against the model it would replace, and whether it did
+            "student": student, "student_val": students[student]["val accuracy"] if student else None,
+            "student_gain": round((students[student]["val accuracy"] - round_one_val) * 100, 2) if student else None,
+            "student_deployed": deployed == student,
             # the deployed model's calibration (none while it is a model refitted on the validation images)
             **({"ece_before": study["ece_test"]["before"], "ece_after": study["ece_test"]["after"]}
                if study.get("calibrated", deployed) == deployed else {"ece_before": None, "ece_after": None})}

@@ -33,8 +33,9 @@ def students(saved_only: bool = True) -> list[str]:
 
 
 def student_table(names=None) -> pd.DataFrame:
-    """One row per network of round two and its comparisons: epochs, teacher, weight averaging, where it was trained,
-    CPU hours (measured on a CPU, or estimated for a GPU run), validation accuracy and loss, images/s."""
+    """One row per network of round two and its comparisons: width (first-stage filters), epochs, teacher, weight
+    averaging, where it was trained, CPU hours (measured on a CPU, or estimated for a GPU run), validation accuracy
+    and loss, images/s."""
     names = names or list(dict.fromkeys(n for s in students() for n in
                                         (s, COMPARISONS[s]["control"], *COMPARISONS[s]["seeds"]) if n))
     speeds = inference_speeds()
@@ -43,7 +44,7 @@ def student_table(names=None) -> pd.DataFrame:
         r = weights_store.load_record(n)
         t = r.get("training", {})
         seconds, how = cpu_training_seconds(n)
-        rows.append({"model": n, "epochs": t.get("epochs_run"), "teacher": "yes" if r.get("notes", {}).get("teacher") else "no",
+        rows.append({"model": n, "width": r.get("hparams", {}).get("width"), "epochs": t.get("epochs_run"), "teacher": "yes" if r.get("notes", {}).get("teacher") else "no",
                      "EMA": "yes" if t.get("ema_momentum") else "no", "trained on": trained_on(r),
                      "CPU hours": None if seconds is None else round(seconds / 3600, 2), "CPU hours are": how,
                      "val accuracy": r["metrics"]["val"]["accuracy"], "val loss": r["metrics"]["val"]["loss"],

@@ -3,6 +3,7 @@
     python -m helpers.flowers task_7          # repeat task 7 (its runs are retrained and saved)
     python -m helpers.flowers recommend       # the recommended model and its fine-tuned version
     python -m helpers.flowers deeper          # the depth study's two rounds and the deeper fine-tuned models
+    python -m helpers.flowers probe           # the chosen depth for twice the epochs, one seed (the epoch probe)
     python -m helpers.flowers                 # everything, in order
 
 The study itself: :mod:`helpers.studies.flowers`.
@@ -22,12 +23,20 @@ def main(argv=None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m helpers.flowers", description=main.__doc__)
-    ap.add_argument("tasks", nargs="*", choices=[*flowers.TASKS, "recommend", "deeper"], metavar="task_N",
-                    help=f"any of {', '.join(flowers.TASKS)}, recommend, deeper (default: every task in order, then the "
-                         "recommended model, then the depth study and the deeper fine-tuned model)")
+    ap.add_argument("tasks", nargs="*", choices=[*flowers.TASKS, "recommend", "deeper", "probe"],
+                    metavar="task_N", help=f"any of {', '.join(flowers.TASKS)}, recommend, deeper, probe (default: every "
+                    "task in order, then the recommended model, the depth study with the deeper fine-tuned models, and "
+                    "the epoch probe)")
     args = ap.parse_args(argv)
-    for name in args.tasks or [*flowers.TASKS, "recommend", "deeper"]:
+    for name in args.tasks or [*flowers.TASKS, "recommend", "deeper", "probe"]:
         t = time.perf_counter()
+        if name == "probe":
+            probe = flowers.epoch_probe(retrain=True)
+            f = flowers.probe.facts(probe)
+            print(f"epoch probe done in {time.perf_counter() - t:.0f} s: {f['tail']}, best epoch {f['best_epoch']} of "
+                  f"{f['epochs']}, val loss {f['val_loss']:.4f} (within {f['short_epochs']}: {f['short_val_loss']:.4f})",
+                  flush=True)
+            continue
         if name == "deeper":
             runs = flowers.depth_study(tails=flowers.FIRST_ROUND_TAILS, retrain=True)
             print(f"depth study, first round, done in {time.perf_counter() - t:.0f} s: {_short(runs)}", flush=True)

@@ -183,6 +183,17 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
     assert [len(ax.containers) for ax in fig.axes] == [2, 2]        # with and without mirror images, each plot
     best = table[table["mirror"]].sort_values("val_loss_mean").iloc[0]
     assert choice["tail"] == best["tail"] and choice["epochs"] == int(best["best_epoch_median"])
+    # the epoch probe: the chosen depth, first seed, twice the epochs; its first epochs repeat the depth study's run
+    monkeypatch.setattr(flowers.config, "PROBE_EPOCHS", 4)
+    probe = flowers.epoch_probe(rec, tails=tails, seeds=(1, 2), data=data, batch_size=8, backbone_weights=None)
+    assert (probe["tail"], probe["seed"], probe["run"]["epochs"], len(probe["run"]["history"]["val_loss"])) == (
+        choice["tail"], 1, 4, 4) and probe["run"]["mirror"] and probe["short"] in runs
+    facts = flowers.probe.facts(probe)
+    assert facts["repeat_gap"] < 1e-4 and facts["short_val_loss"] == min(probe["short"]["history"]["val_loss"])
+    assert facts["val_loss"] == min(probe["run"]["history"]["val_loss"]) <= facts["short_val_loss"]
+    assert "run for 4 epochs instead of 2" in flowers.probe.sentence(probe, len(data["val"][1]))
+    assert flowers.epoch_probe(rec, tails=tails, seeds=(1, 2), data=data, batch_size=8,
+                               backbone_weights=None)["run"] == probe["run"]                # saved: loaded, not rerun
     # the second round: the first round's candidates lack the overall choice, so the choice moves and a model is made
     monkeypatch.setattr(flowers.config, "FIRST_ROUND_TAILS", tuple(t for t in tails if t != choice["tail"]))
     second = flowers.second_round(rec, tails=tails, seeds=(1, 2), data=data, batch_size=8, backbone_weights=None)

@@ -133,6 +133,12 @@ def test_open_edges_and_exploratory_runs():
     assert "0.001, the median best epoch is 15 of 15" in edges
     assert "at most 12 epochs" in edges and "median best epoch 14 of 15" in edges
     assert "block_10_expand, is the deepest candidate" in edges and "18–19 of 20" in edges and "19 of 19" in edges
+    assert "was not closed." in edges and "epochs has its optimum" not in edges         # no probe: nothing said of one
+    probe = {"tail": "block_10_expand", "epochs": 40, "best_epoch": 27, "inside": True}
+    edges = " ".join(story.open_edges(runs, rec, record, deep, probe))
+    assert "one seed of block_10_expand run for 40 epochs has its optimum at epoch 27, inside that range" in edges
+    edges = " ".join(story.open_edges(runs, rec, record, deep, {**probe, "best_epoch": 39, "inside": False}))
+    assert "still has its best epoch at 39, the edge again" in edges
     rows = story.exploratory_runs(runs)
     assert [(r["learning_rate"], r["momentum"]) for r in rows] == [(0.01, 0.0), (0.01, 0.5)]
     assert all(r["image_size"] == 224 for r in rows)

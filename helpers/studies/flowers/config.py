@@ -90,3 +90,10 @@ SCORED_BEFORE_SECOND_ROUND = (RECOMMENDED, FINE_TUNED, DEEP_TUNED)
 PREDICTIONS_JSON = RESULTS_DIR / "test_predictions.json"
 #: The saved flower models, in the order they were made.
 SAVED_MODELS = (RECOMMENDED, FINE_TUNED, DEEP_TUNED, DEEPER_TUNED)
+
+#: The epoch probe (``probe.epoch_probe``): the depth study ended with every median best epoch at the edge of its
+#: :data:`DEEP_EPOCHS`, so the chosen depth is run again, with mirror images and the first seed of :data:`SEEDS`, for
+#: this many epochs. Plain SGD at a constant rate, same seed, same batches: its first :data:`DEEP_EPOCHS` epochs repeat
+#: the depth study's run, so where its best epoch falls says whether the validation optimum lies inside the longer
+#: range. One seed places the optimum; it is not a verdict that more epochs help.
+PROBE_EPOCHS = 2 * DEEP_EPOCHS

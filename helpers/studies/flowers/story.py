@@ -289,10 +289,11 @@ def at_edge(best_epoch: float, epochs: int) -> bool:
     return best_epoch >= epochs * (1 - config.EDGE_SHARE)
 
 
-def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None) -> list[str]:
+def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, probe: dict | None = None) -> list[str]:
     """The ranges that stop at their edge, each in a sentence (what was not closed): the learning rates, the input
-    side, the recommended epochs at the final side, the depth, the depth study's epochs, the deeper model's epochs.
-    ``rec``: :func:`recommend`'s output; ``record``: the recommended model's; ``deep``: the deeper model's record."""
+    side, the recommended epochs at the final side, the depth, the depth study's epochs (and where the epoch probe,
+    ``probe.facts`` if given, found the optimum), the deeper model's epochs. ``rec``: :func:`recommend`'s output;
+    ``record``: the recommended model's; ``deep``: the deeper model's record."""
     out = []
     lrs = summary(study_runs(runs, "accelerated"))
     lrs = lrs[lrs["momentum"] == 0].sort_values("learning_rate")
@@ -321,7 +322,12 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None) ->
         medians = depth["best_epoch_median"]
         if medians.map(lambda e: at_edge(e, config.DEEP_EPOCHS)).all():
             out.append(f"Every depth's median best epoch is {medians.min():g}–{medians.max():g} of {config.DEEP_EPOCHS}: "
-                       "the validation loss was still falling near the end, so the epoch range was not closed.")
+                       "the validation loss was still falling near the end, so the epoch range was not closed"
+                       + ("." if not probe else
+                          f"; one seed of {probe['tail']} run for {probe['epochs']} epochs " +
+                          (f"has its optimum at epoch {probe['best_epoch']}, inside that range, so the saved models' "
+                           f"{config.DEEP_EPOCHS} epochs stop short of it." if probe["inside"] else
+                           f"still has its best epoch at {probe['best_epoch']}, the edge again.")))
     if deep:
         t = deep["training"]
         if at_edge(t["best_epoch"], t["max_epochs"]):

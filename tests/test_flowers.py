@@ -218,6 +218,7 @@ def test_depth_study_mirrors_and_fine_tunes_deeper(tiny_flowers, capsys, monkeyp
 
     monkeypatch.setattr(flowers.config, "BATCH_SIZE", 8)
     part = flowers_report.deeper_data(flowers.load_runs(), record, deep=record)
+    assert "run for 4 epochs instead of 2" in part["probe"]                    # the saved probe, found without training
     assert [(r["tail"], r["mirror"]) for r in part["table"]] == [*((t, True) for t in tails),
                                                                  (flowers.deep_choice(runs)["tail"], False)]
     assert part["model"]["tail"] == "block_16_expand" and part["model"]["test_accuracy"] == record["metrics"]["test"]["accuracy"]

@@ -64,6 +64,7 @@ def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dic
     verdicts = story.depth_verdicts(chosen, n_val)
     second = [t for t in flowers.TAILS if t not in flowers.FIRST_ROUND_TAILS and any(r.get("tail") == t for r in chosen)]
     second_round = story.second_round_sentence(summary, n_val) if second else None
+    probe = flowers.probe.saved_probe(runs, record)
     model = None
     if deep:
         model = {"name": deep["name"], "val_accuracy": deep["metrics"]["val"]["accuracy"],
@@ -77,6 +78,7 @@ def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dic
                                                 "val_accuracy_mean", "val_accuracy_std", "best_epoch_median",
                                                 "seconds_per_epoch"]),
             "choice": choice, "first_choice": first, "second_round_tails": second, "second_round": second_round,
+            "probe": flowers.probe.sentence(probe, n_val) if probe else None,
             "mirror_tail": verdicts["mirror_tail"], "model": model, "runner_up": verdicts["runner_up"],
             **{k: _verdict(verdicts[k]) if verdicts[k] else None for k in ("against_head", "against_runner_up", "mirror")}}
 
@@ -168,6 +170,7 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
     tuned = records.get(flowers.FINE_TUNED)
     last = latest_deep(records)
     deeper = deeper_data(runs, record, last, verdicts.get(last["name"]) if last else None)
+    probe = flowers.probe.saved_probe(runs, record)
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
     classes = len(flowers.CLASS_NAMES)
@@ -215,7 +218,8 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
         "deep_sentence": story.verdict_sentence(last["name"], verdicts[last["name"]]) if last else None,
         "deep_goal": story.goal_verdict(last["metrics"]["test"]) if last else None,
         "models": models_table(records, verdicts, evidence), "evidence": evidence,
-        "history": story.history(records, evidence), "open_edges": story.open_edges(runs, rec, record, last),
+        "history": story.history(records, evidence),
+        "open_edges": story.open_edges(runs, rec, record, last, flowers.probe.facts(probe) if probe else None),
         "left_to_do": story.left_to_do(runs),
         "conclusions": conclusions(s_acc, s_std, rec),
         "target_met": bool(record["metrics"]["test"]["accuracy"] > flowers.TARGET),

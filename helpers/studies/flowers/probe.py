@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from helpers.studies.flowers import config
 from helpers.studies.flowers.final_models import deep_choice, depth_study
-from helpers.studies.flowers.runs import run
+from helpers.studies.flowers.runs import depth_runs, run, run_key
 from helpers.studies.flowers.story import at_edge
 from helpers.studies.flowers.wording import count, num, pct, signed
 
@@ -29,6 +29,20 @@ def epoch_probe(rec: dict | None = None, choice: dict | None = None, retrain: bo
             "run": probe, "short": short}
 
 
+def saved_probe(runs: dict, record: dict) -> dict | None:
+    """The probe as :func:`epoch_probe` returns it, from the saved runs only (``None`` when it was not run): for the
+    report, which never trains. ``record``: the recommended model's (its side and SGD settings)."""
+    study = [r for r in depth_runs(runs, record) if r.get("mirror")]
+    if not study:
+        return None
+    choice = deep_choice(study)
+    short = min((r for r in study if r.get("tail", "head") == choice["tail"]), key=lambda r: r["seed"])
+    key = run_key("accelerated", short["learning_rate"], short["momentum"], short["seed"], config.PROBE_EPOCHS,
+                  short["batch_size"], short["image_size"], choice["tail"], True)
+    return ({"tail": choice["tail"], "seed": short["seed"], "epochs": config.PROBE_EPOCHS, "short_epochs": short["epochs"],
+             "run": runs[key], "short": short} if key in runs else None)
+
+
 def facts(probe: dict) -> dict:
     """The probe in numbers: its best epoch and validation loss and accuracy there; the same at the short range's
     end (the best of its first ``short_epochs`` epochs); whether those first epochs repeat the depth study's run
@@ -45,15 +59,15 @@ def facts(probe: dict) -> dict:
 
 
 def sentence(probe: dict, n_val: int) -> str:
-    """What the probe found, in one paragraph: where the optimum lies, and what the longer range gains on validation
-    (one seed: no verdict)."""
+    """What the probe found, in one paragraph of plain text (the notebook and the report add their own heading): where
+    the optimum lies, and what the longer range gains on validation (one seed: no verdict)."""
     f = facts(probe)
     where = (f"its best validation loss comes at epoch {f['best_epoch']} of {f['epochs']}, inside the range"
              if f["inside"] else f"its best epoch is {f['best_epoch']} of {f['epochs']}: the optimum is still at the edge")
     same = ("its first {n} epochs repeat the depth study's run (same seed, same batches)" if f["repeat_gap"] < 1e-3 else
             "its first {n} epochs differ from the depth study's run by up to {g} in validation loss (floating-point "
             "order on this CPU)").format(n=f["short_epochs"], g=num(f["repeat_gap"]))
-    return (f"**Epoch probe.** {f['tail']} with mirror images, seed {f['seed']}, run for {f['epochs']} epochs instead "
+    return (f"{f['tail']} with mirror images, seed {f['seed']}, run for {f['epochs']} epochs instead "
             f"of {f['short_epochs']} ({num(f['seconds'] / 60, 0)} minutes on 2 CPU cores); {same}. {where[0].upper()}{where[1:]}: "
             f"validation loss {num(f['val_loss'])} and accuracy {pct(f['val_accuracy'])} against {num(f['short_val_loss'])} "
             f"and {pct(f['short_val_accuracy'])} within {f['short_epochs']} epochs ({signed(f['val_loss'] - f['short_val_loss'])} "

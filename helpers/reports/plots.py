@@ -103,6 +103,29 @@ def depth_study(table, axes=None):
     return axes[0].figure
 
 
+def epoch_probe(probe: dict, axes=None):
+    """The flower study's epoch probe (``flowers.epoch_probe``): training and validation loss, and validation accuracy,
+    per epoch of the longer run, the depth study's run of the same seed beside it, the shorter budget's end marked
+    and the best validation epoch circled. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    long, short, n = probe["run"]["history"], probe["short"]["history"], probe["short_epochs"]
+    best = probe["run"]["best_epoch"]
+    for ax, keys, label in [(axes[0], ("loss", "val_loss"), "loss"), (axes[1], ("val_accuracy",), "validation accuracy")]:
+        for key in keys:
+            epochs = range(1, len(long[key]) + 1)
+            ax.plot(epochs, long[key], label=f"{key.replace('_', ' ')}, {probe['epochs']} epochs")
+            ax.plot(range(1, len(short[key]) + 1), short[key], ":", color="black", lw=1,
+                    label=f"{key.replace('_', ' ')}, depth study ({n})")
+        ax.axvline(n, color="grey", lw=0.8, ls="--")
+        ax.plot([best], [long[keys[-1]][best - 1]], "o", mfc="none", ms=10, color="tab:red", label=f"best epoch ({best})")
+        ax.set_xlabel("epoch"); ax.set_ylabel(label); ax.legend(fontsize=7)
+    axes[0].figure.suptitle(f"Epoch probe: {probe['tail']}, seed {probe['seed']}")
+    return axes[0].figure
+
+
 def plot_accuracy_vs_cost(candidates, ax_pair=None, deployed: str | None = None, labelled: int = 6):
     """Validation accuracy against training hours on 2 CPU cores and against images/s (batch 512), one point per
     candidate (:func:`helpers.studies.best_model.candidate_table`), coloured by kind, with the best-model study's

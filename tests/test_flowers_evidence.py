@@ -139,6 +139,11 @@ def test_open_edges_and_exploratory_runs():
     assert "one seed of block_10_expand run for 40 epochs has its optimum at epoch 27, inside that range" in edges
     edges = " ".join(story.open_edges(runs, rec, record, deep, {**probe, "best_epoch": 39, "inside": False}))
     assert "still has its best epoch at 39, the edge again" in edges
+    assert "The depth study's 6 runs so far took" in story.left_to_do(runs)
+    runs["probe"] = fake_run(42, 0.2, 0.94, epochs=flowers.PROBE_EPOCHS, best_epoch=30, size=224, tail="block_10_expand",
+                             mirror=True)
+    assert "The depth study's 7 runs so far (the epoch probe included) took" in story.left_to_do(runs)
+    del runs["probe"]
     rows = story.exploratory_runs(runs)
     assert [(r["learning_rate"], r["momentum"]) for r in rows] == [(0.01, 0.0), (0.01, 0.5)]
     assert all(r["image_size"] == 224 for r in rows)

@@ -348,7 +348,9 @@ def left_to_do(runs: dict | None = None) -> str:
     deep = [r for r in (runs or {}).values() if "tail" in r or r.get("mirror")]
     if deep:
         hours = sum(sum(r["history"]["epoch_seconds"]) for r in deep) / 3600
-        text += (f" The depth study's {len(deep)} runs so far took {num(hours, 1)} hours of training on the team's "
+        probed = any(r["epochs"] == config.PROBE_EPOCHS and "tail" in r for r in deep)
+        text += (f" The depth study's {len(deep)} runs so far{' (the epoch probe included)' if probed else ''} took "
+                 f"{num(hours, 1)} hours of training on the team's "
                  "2 CPU cores, the deepest candidates the longest: these are GPU jobs.")
     return text
 

@@ -189,8 +189,8 @@ def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
                         "s_wide": {"teacher": "yes", "val accuracy": 0.9460}}}
     kept = {**study(), "choice": {**study()["choice"], "deployed_val_accuracy": 0.9455}, "round_two": two}
     text = " ".join(pdf.pdf_text(mr.build(tmp_path / "k.pdf", records=RECORDS, summary=s, study=kept)).split())
-    assert ("s_wide, scores 0.05 points against the model it would replace, within the 0.37-point noise between two "
-            "training runs, so the deployed model is unchanged") in text
+    assert ("s_wide, scores 0.05 points above the model it would replace there, within the 0.37-point noise between "
+            "two training runs, so the deployed model is unchanged") in text
     moved = {**kept, "final": "s_wide", "round_two": {"students": {**two["students"],
                                                                     "s_wide": {"teacher": "yes", "val accuracy": 0.9505}}}}
     bm = mr._best_model_study(moved, "s_wide")

@@ -134,9 +134,11 @@ def test_open_edges_and_exploratory_runs():
     assert "at most 12 epochs" in edges and "median best epoch 14 of 15" in edges
     assert "block_10_expand, is the deepest candidate" in edges and "18–19 of 20" in edges and "19 of 19" in edges
     assert "was not closed." in edges and "epochs has its optimum" not in edges         # no probe: nothing said of one
-    probe = {"tail": "block_10_expand", "epochs": 40, "best_epoch": 27, "inside": True}
+    probe = {"tail": "block_10_expand", "epochs": 40, "best_epoch": 27, "inside": True, "val_loss": 0.2,
+             "short_val_loss": 0.21}
     edges = " ".join(story.open_edges(runs, rec, record, deep, probe))
-    assert "one seed of block_10_expand run for 40 epochs has its optimum at epoch 27, inside that range" in edges
+    assert ("one seed of block_10_expand run for 40 epochs has its optimum at epoch 27, inside that range, with a "
+            "validation loss 0.010 below its best within 20 epochs") in edges
     edges = " ".join(story.open_edges(runs, rec, record, deep, {**probe, "best_epoch": 39, "inside": False}))
     assert "still has its best epoch at 39, the edge again" in edges
     assert "The depth study's 6 runs so far took" in story.left_to_do(runs)

@@ -62,6 +62,7 @@ def sentence(probe: dict, n_val: int) -> str:
     """What the probe found, in one paragraph of plain text (the notebook and the report add their own heading): where
     the optimum lies, and what the longer range gains on validation (one seed: no verdict)."""
     f = facts(probe)
+    right = round((f["val_accuracy"] - f["short_val_accuracy"]) * n_val)
     where = (f"its best validation loss comes at epoch {f['best_epoch']} of {f['epochs']}, inside the range"
              if f["inside"] else f"its best epoch is {f['best_epoch']} of {f['epochs']}: the optimum is still at the edge")
     same = ("its first {n} epochs repeat the depth study's run (same seed, same batches)" if f["repeat_gap"] < 1e-3 else
@@ -71,6 +72,6 @@ def sentence(probe: dict, n_val: int) -> str:
             f"of {f['short_epochs']} ({num(f['seconds'] / 60, 0)} minutes on 2 CPU cores); {same}. {where[0].upper()}{where[1:]}: "
             f"validation loss {num(f['val_loss'])} and accuracy {pct(f['val_accuracy'])} against {num(f['short_val_loss'])} "
             f"and {pct(f['short_val_accuracy'])} within {f['short_epochs']} epochs ({signed(f['val_loss'] - f['short_val_loss'])} "
-            f"in loss, {signed((f['val_accuracy'] - f['short_val_accuracy']) * n_val, 0)} photos right of the {count(n_val)} "
-            f"in validation). One seed places the optimum; whether the longer budget helps is a claim for "
+            f"in loss, {signed(right, 0)} {'photo' if abs(right) == 1 else 'photos'} right of the {count(n_val)} in "
+            f"validation). One seed places the optimum; whether the longer budget helps is a claim for "
             f"{config.MIN_SEEDS} seeds, and the saved models were trained with the shorter one.")

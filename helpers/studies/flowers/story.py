@@ -325,8 +325,9 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
                        "the validation loss was still falling near the end, so the epoch range was not closed"
                        + ("." if not probe else
                           f"; one seed of {probe['tail']} run for {probe['epochs']} epochs " +
-                          (f"has its optimum at epoch {probe['best_epoch']}, inside that range, so the saved models' "
-                           f"{config.DEEP_EPOCHS} epochs stop short of it." if probe["inside"] else
+                          (f"has its optimum at epoch {probe['best_epoch']}, inside that range, with a validation loss "
+                           f"{num(probe['short_val_loss'] - probe['val_loss'])} below its best within {config.DEEP_EPOCHS} "
+                           "epochs: on that seed the shorter budget lost little." if probe["inside"] else
                            f"still has its best epoch at {probe['best_epoch']}, the edge again.")))
     if deep:
         t = deep["training"]

@@ -48,10 +48,12 @@ def _verdict(v: dict) -> dict:
     return {k: v[k] for k in ("seeds", "loss_change", "loss_se", "accuracy_gain", "accuracy_se", "bar", "verdict")}
 
 
-def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dict | None = None) -> dict | None:
+def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dict | None = None,
+                probe: dict | None = None) -> dict | None:
     """The depth study's table and choice, its verdicts against noise (the chosen depth against the head, against
     the runner-up, and with against without mirror images), and the deeper fine-tuned model (``None`` without runs).
-    ``verdict``: the deeper model's :func:`fine_tuning_verdict` (default: one seed, no support)."""
+    ``verdict``: the deeper model's :func:`fine_tuning_verdict` (default: one seed, no support); ``probe``: the
+    saved epoch probe (default: looked up in ``runs``)."""
     chosen = depth_runs(runs, record)
     if not chosen:
         return None
@@ -64,7 +66,7 @@ def deeper_data(runs: dict, record: dict, deep: dict | None = None, verdict: dic
     verdicts = story.depth_verdicts(chosen, n_val)
     second = [t for t in flowers.TAILS if t not in flowers.FIRST_ROUND_TAILS and any(r.get("tail") == t for r in chosen)]
     second_round = story.second_round_sentence(summary, n_val) if second else None
-    probe = flowers.probe.saved_probe(runs, record)
+    probe = probe or flowers.probe.saved_probe(runs, record)
     model = None
     if deep:
         model = {"name": deep["name"], "val_accuracy": deep["metrics"]["val"]["accuracy"],
@@ -169,8 +171,8 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
         sizes_verdict = _verdict(flowers.compare_seeds(by[others[0]], by[size], int(record["metrics"]["val"]["n"])))
     tuned = records.get(flowers.FINE_TUNED)
     last = latest_deep(records)
-    deeper = deeper_data(runs, record, last, verdicts.get(last["name"]) if last else None)
     probe = flowers.probe.saved_probe(runs, record)
+    deeper = deeper_data(runs, record, last, verdicts.get(last["name"]) if last else None, probe)
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
     classes = len(flowers.CLASS_NAMES)

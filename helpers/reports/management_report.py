@@ -249,7 +249,7 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
             "teacher_test": (two.get("teacher") or {}).get("test_accuracy"),
             "teacher_val": (two.get("teacher") or {}).get("val_accuracy"),
             # round two's best student on validation, against the model it would replace, and whether it did
-            "student": student, "student_val": students[student]["val accuracy"] if student else None,
+            "student": student,
             "student_gain": round((students[student]["val accuracy"] - round_one_val) * 100, 2) if student else None,
             "student_deployed": deployed == student,
             # the deployed model's calibration (none while it is a model refitted on the validation images)

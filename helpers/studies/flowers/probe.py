@@ -20,13 +20,21 @@ def epoch_probe(rec: dict | None = None, choice: dict | None = None, retrain: bo
     depth study's run of the same depth and seed (its first :data:`DEEP_EPOCHS` epochs, made apart)."""
     runs = depth_study(rec, data=data, backbone_weights=backbone_weights, **kw)
     choice = choice or deep_choice(runs)
-    seed = min(r["seed"] for r in runs if r.get("tail", "head") == choice["tail"] and r.get("mirror"))
-    short = next(r for r in runs if r.get("tail", "head") == choice["tail"] and r.get("mirror") and r["seed"] == seed)
-    probe = run("accelerated", choice["learning_rate"], choice["momentum"], seed=seed, epochs=config.PROBE_EPOCHS,
+    short = _short_run(runs, choice["tail"])
+    probe = run("accelerated", choice["learning_rate"], choice["momentum"], seed=short["seed"], epochs=config.PROBE_EPOCHS,
                 data=data, image_size=short.get("image_size"), retrain=retrain, backbone_weights=backbone_weights,
                 tail=choice["tail"], mirror=True, **{k: v for k, v in kw.items() if k == "batch_size"})
-    return {"tail": choice["tail"], "seed": seed, "epochs": config.PROBE_EPOCHS, "short_epochs": short["epochs"],
-            "run": probe, "short": short}
+    return _probe(short, probe)
+
+
+def _short_run(runs: list[dict], tail: str) -> dict:
+    """The depth study's mirrored run of ``tail`` with the first seed: the run the probe extends."""
+    return min((r for r in runs if r.get("tail", "head") == tail and r.get("mirror")), key=lambda r: r["seed"])
+
+
+def _probe(short: dict, probe_run: dict) -> dict:
+    return {"tail": short.get("tail", "head"), "seed": short["seed"], "epochs": config.PROBE_EPOCHS,
+            "short_epochs": short["epochs"], "run": probe_run, "short": short}
 
 
 def saved_probe(runs: dict, record: dict) -> dict | None:
@@ -35,12 +43,10 @@ def saved_probe(runs: dict, record: dict) -> dict | None:
     study = [r for r in depth_runs(runs, record) if r.get("mirror")]
     if not study:
         return None
-    choice = deep_choice(study)
-    short = min((r for r in study if r.get("tail", "head") == choice["tail"]), key=lambda r: r["seed"])
+    short = _short_run(study, deep_choice(study)["tail"])
     key = run_key("accelerated", short["learning_rate"], short["momentum"], short["seed"], config.PROBE_EPOCHS,
-                  short["batch_size"], short["image_size"], choice["tail"], True)
-    return ({"tail": choice["tail"], "seed": short["seed"], "epochs": config.PROBE_EPOCHS, "short_epochs": short["epochs"],
-             "run": runs[key], "short": short} if key in runs else None)
+                  short["batch_size"], short["image_size"], short.get("tail", "head"), True)
+    return _probe(short, runs[key]) if key in runs else None
 
 
 def facts(probe: dict) -> dict:

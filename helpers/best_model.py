@@ -5,6 +5,7 @@
     python -m helpers.best_model tta [NAME ...] [--split val|test]   # save test-time-augmented outputs
     python -m helpers.best_model log                   # rewrite results/best_model/experiments.csv
     python -m helpers.best_model teacher               # round two: choose the teacher on validation, save it and its outputs
+    python -m helpers.best_model curve [--sizes N ...] # round two's refit question: the student on subsets, the verdict
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def _main(argv=None) -> int:
                    help="batches per call of the compiled training step (16 on a GPU: same updates, less overhead)")
     sub.add_parser("log")
     sub.add_parser("teacher", help="choose the teacher on validation, compute its outputs on every split, save both")
+    cv = sub.add_parser("curve", help="train the deployed student's recipe on subsets of the training split "
+                                      "(the learning curve) and print the refit verdict")
+    cv.add_argument("--sizes", nargs="*", type=int, default=None, help="training sizes (default: config's)")
     tt = sub.add_parser("tta", help="save the test-time-augmented validation outputs of saved experiments")
     tt.add_argument("names", nargs="*", help="experiments (default: every saved own-network experiment)")
     tt.add_argument("--split", choices=("val", "test"), default="val")
@@ -54,6 +58,12 @@ def _main(argv=None) -> int:
         print(table.to_string(index=False), flush=True)
         _, rec = teacher.build(teacher.choose(table))
         print(json.dumps({"name": rec["name"], "members": rec["notes"]["members"], "metrics": rec["metrics"]}))
+    elif args.command == "curve":
+        from helpers.studies.best_model import learning_curve
+
+        for n in args.sizes or study.LEARNING_CURVE_SIZES:
+            print(json.dumps(learning_curve.run(n)), flush=True)
+        print(json.dumps(learning_curve.verdict()))
     else:
         print(study.write_log().to_string(index=False))
     return 0

@@ -26,3 +26,10 @@ TEACHER_OUTPUTS = RESULTS_DIR / "teacher_outputs.npz"
 #: Round two's target for the deployed model's test accuracy (scored once), and its stretch.
 ROUND_TWO_TARGET = 0.955
 ROUND_TWO_STRETCH = 0.960
+#: Round two's refit question (``learning_curve``): the student's recipe on these subsets of the 50,000 training
+#: images, and the rule fixed before the runs.
+LEARNING_CURVE_SIZES = (12_500, 25_000)
+LEARNING_CURVE_JSON = RESULTS_DIR / "learning_curve.json"
+REFIT_RULE = ("refit on all 60,000 images only when the learning curve predicts a validation gain at least as large "
+              "as round one's seed spread at the same budget (the smallest effect one run can show), by the fit "
+              "through every size and by the local slope of the two largest")

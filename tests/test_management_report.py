@@ -191,6 +191,15 @@ def test_report_tells_notebook_05s_story_when_it_has_run(tmp_path, no_study):
     text = " ".join(pdf.pdf_text(mr.build(tmp_path / "k.pdf", records=RECORDS, summary=s, study=kept)).split())
     assert ("s_wide, scores 0.05 points above the model it would replace there, within the 0.37-point noise between "
             "two training runs, so the deployed model is unchanged") in text
+    assert "More labelled pictures" not in text                  # no learning curve in the summary: no sentence
+    curve = {"25000": {"val_accuracy": 0.9410}, "50000": {"val_accuracy": 0.9460}}
+    for gain, rule, says in ((0.12, False, "predicts 0.12 points from 20 % more, less than the noise of one training "
+                                          "run, so we kept the model as trained"),
+                             (0.52, True, "predicts 0.52 points from 20 % more, enough to retrain on them")):
+        refit = {"predicted_gain_points": gain, "refit_size": 60_000, "full_size": 50_000, "refit": rule}
+        more = {**kept, "round_two": {**two, "refit": refit, "learning_curve": curve}}
+        text = " ".join(pdf.pdf_text(mr.build(tmp_path / "c.pdf", records=RECORDS, summary=s, study=more)).split())
+        assert "(training on half of them cost 0.50 points)" in text and says in text, text
     moved = {**kept, "final": "s_wide", "round_two": {"students": {**two["students"],
                                                                     "s_wide": {"teacher": "yes", "val accuracy": 0.9505}}}}
     bm = mr._best_model_study(moved, "s_wide")

@@ -252,9 +252,24 @@ def _best_model_study(study: dict | None, deployed: str) -> dict | None:
             "student": student,
             "student_gain": round((students[student]["val accuracy"] - round_one_val) * 100, 2) if student else None,
             "student_deployed": deployed == student,
+            # the refit question: what a fifth more training images is predicted to add (learning curve, validation),
+            # and what halving them cost
+            **_more_data(two),
             # the deployed model's calibration (none while it is a model refitted on the validation images)
             **({"ece_before": study["ece_test"]["before"], "ece_after": study["ece_test"]["after"]}
                if study.get("calibrated", deployed) == deployed else {"ece_before": None, "ece_after": None})}
+
+
+def _more_data(two: dict) -> dict:
+    """From round two's learning curve: the predicted gain of the refit's extra images (points of validation
+    accuracy), how many more images that is (%), whether the rule refits, and what half the images cost (points)."""
+    refit, curve = two.get("refit"), two.get("learning_curve") or {}
+    if not refit:
+        return {"refit_gain": None, "refit_more": None, "refit": None, "half_cost": None}
+    full, half = curve.get(str(refit["full_size"])), curve.get(str(refit["full_size"] // 2))
+    return {"refit_gain": round(refit["predicted_gain_points"], 2),
+            "refit_more": round((refit["refit_size"] / refit["full_size"] - 1) * 100), "refit": refit["refit"],
+            "half_cost": round((full["val_accuracy"] - half["val_accuracy"]) * 100, 2) if full and half else None}
 
 
 def _flowers(records: dict) -> dict | None:

@@ -126,6 +126,31 @@ def epoch_probe(probe: dict, axes=None):
     return axes[0].figure
 
 
+def refit_curve(curve, verdict: dict, noise_points: float | None = None, ax=None):
+    """Round two's learning curve (``best_model.learning_curve``): validation error against training images on log
+    axes, the fitted power law extended to the refit's size, and the predicted point there, with the seed spread as
+    an error bar (the noise one run carries). Returns the figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.6))
+    sizes, err = curve.index.to_numpy(), (1 - curve["val_accuracy"].to_numpy()) * 100
+    noise = verdict["noise_points"] if noise_points is None else noise_points
+    ax.errorbar(sizes, err, yerr=noise / 2, fmt="o", capsize=3, label=f"runs (bar: ± half the {noise:.2f}-point seed spread)")
+    n = np.geomspace(sizes.min(), verdict["refit_size"], 50)
+    ax.plot(n, verdict["a"] * n ** -verdict["b"] * 100, "--", color="grey",
+            label=f"power law, error ∝ n^-{verdict['b']:.2f}")
+    pred = (1 - verdict["predicted_val_accuracy"]) * 100
+    ax.plot([verdict["refit_size"]], [pred], "s", mfc="none", color="tab:red", ms=8,
+            label=f"predicted at {verdict['refit_size']:,} ({verdict['predicted_gain_points']:+.2f} points)")
+    ax.set_xscale("log"); ax.set_xticks(list(sizes) + [verdict["refit_size"]])
+    ax.set_xticklabels([f"{int(s) // 1000}k" for s in list(sizes) + [verdict["refit_size"]]])
+    ax.set_xlabel("training images"); ax.set_ylabel("validation error (%)"); ax.legend(fontsize=7)
+    ax.set_title("The deployed student's recipe on fewer images")
+    return ax.figure
+
+
 def plot_accuracy_vs_cost(candidates, ax_pair=None, deployed: str | None = None, labelled: int = 6):
     """Validation accuracy against training hours on 2 CPU cores and against images/s (batch 512), one point per
     candidate (:func:`helpers.studies.best_model.candidate_table`), coloured by kind, with the best-model study's

@@ -12,6 +12,9 @@ round-one seed spread at the same budget, the smallest effect one run can show. 
 gain must pay for: the refitted model has seen the validation split, so its temperature, notebook 06's rejection rule
 and every later check would rest on outputs of another model (the selection run's).
 
+Everything else is the student's recipe, counted in epochs (28) and steps of the moving average (momentum 0.999):
+a smaller subset takes fewer steps per epoch, so its average spans more of the schedule's last epochs.
+
 The runs are study runs: their validation scores, histories and times are kept in
 :data:`config.LEARNING_CURVE_JSON`, not their weights (the test split is never scored).
 """

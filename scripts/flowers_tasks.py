@@ -17,8 +17,9 @@ from helpers.core.repro import quiet_tensorflow  # noqa: E402
 quiet_tensorflow()
 
 from helpers.studies.flowers import (  # noqa: E402, F401
-    depth_study, fine_tune, fine_tune_deeper, recommend, size_check, task_1, task_2, task_3, task_4, task_5, task_6,
-    task_7, task_8, task_9, task_10, test_predictions, train_recommended,
+    FIRST_ROUND_TAILS, TAILS, deep_choice, depth_study, epoch_probe, fine_tune, fine_tune_deeper, recommend,
+    second_round, size_check, task_1, task_2, task_3, task_4, task_5, task_6, task_7, task_8, task_9, task_10,
+    test_predictions, train_recommended,
 )
 
 # task_1()                        # load the flower dataset
@@ -35,6 +36,9 @@ from helpers.studies.flowers import (  # noqa: E402, F401
 # size_check(retrain=True)        # the recommended settings at 160 and 224 px, on validation
 # train_recommended(retrain=True) # the recommended settings, trained, saved and scored once on test
 # fine_tune(retrain=True)         # beyond the brief: the last two backbone layers fine-tuned
-# depth_study(retrain=True)       # beyond the brief: deeper tails of the backbone, 3 seeds each
-# fine_tune_deeper(retrain=True)  # the depth chosen on validation, trained, saved and scored once on test
+# depth_study(tails=FIRST_ROUND_TAILS, retrain=True)  # beyond the brief: deeper tails of the backbone, 3 seeds each
+# fine_tune_deeper(retrain=True, choice=deep_choice(depth_study(tails=FIRST_ROUND_TAILS)))  # the first round's depth, trained, saved, scored once on test
+# depth_study(tails=TAILS[len(FIRST_ROUND_TAILS):], retrain=True, mirror_check=False)  # the second round: one start deeper
+# second_round(retrain_model=True)  # every depth chosen again on validation; the new choice trained, saved, scored once
+# epoch_probe(retrain=True)         # the chosen depth for twice the epochs, one seed: where its optimum lies
 # test_predictions(recompute=True)  # the saved models' test predictions, for the intervals and McNemar tests

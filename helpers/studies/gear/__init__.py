@@ -39,7 +39,7 @@ from helpers.studies.gear.baseline import (  # noqa: F401
 )
 from helpers.core.settings import settings_of
 from helpers.studies.gear import config
-from helpers.studies.gear.data_summary import dataset_summary, split_counts  # noqa: F401
+from helpers.studies.gear.data_summary import dataset_summary, duplicate_groups, split_counts  # noqa: F401
 from helpers.studies.gear.new_photos import predict_new_images  # noqa: F401
 from helpers.studies.gear.own_cnn import (  # noqa: F401
     class_weights,

@@ -15,6 +15,11 @@ TL_FROZEN = "gear_tl_mobilenet_v2_frozen"
 TL_FINE_TUNED = "gear_tl_mobilenet_v2_fine_tuned"
 RESULTS_DIR = paths.REPO_ROOT / "results" / "gear"
 
+#: The brief's test-accuracy target for our own CNN, and our own bar for transfer learning.
+CNN_TARGET, TL_BAR = 0.90, 0.95
+#: A best epoch in the last tenth of a run's budget leaves the validation optimum possibly beyond it.
+EDGE_SHARE = 0.1
+
 #: Our CNN's design (justified element by element in notebook 09).
 CNN_HPARAMS = dict(filters=(16, 32, 64, 128), dropout=0.3, flip=True, rotate=0.05, zoom=0.1, translate=0.1)
 CNN_TRAINING = dict(epochs=50, batch_size=32, learning_rate=1e-3, patience=8, reduce_lr_patience=3,

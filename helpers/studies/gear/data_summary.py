@@ -37,3 +37,16 @@ def split_counts():
     df = pd.DataFrame(rows)
     return df.pivot_table(index="class", columns="split", values="file", aggfunc="count").loc[
         config.CLASS_NAMES, list(image_folder.SPLITS)]
+
+
+def duplicate_groups(root: Path | None = None):
+    """The groups of byte-identical photos (the same bytes under two or more names): one row per file, with its
+    group (content hash), class and split. The manifest keeps each group in one split
+    (``image_folder.group_duplicates``), so that no photo is both trained on and scored."""
+    import pandas as pd
+
+    root = Path(root or catalogue.dataset_dir())
+    rows, _ = image_folder.read_manifest(catalogue.ensure_manifest())
+    df = pd.DataFrame([{"file": r["file"], "class": r["class"], "split": r["split"],
+                        "group": image_folder.content_hash(root / r["file"])[:12]} for r in rows])
+    return df[df.duplicated("group", keep=False)].sort_values(["group", "file"]).reset_index(drop=True)

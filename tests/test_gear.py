@@ -214,3 +214,15 @@ def test_new_images_take_the_class_from_the_file_name(tmp_path, monkeypatch):
     (folder / "readme.txt").write_text("x")
     monkeypatch.setenv("GEAR_IMAGES_DIR_NEW", str(folder))
     assert gear.new_images() == [(folder / "boots__abc.jpg", "boots")]
+
+
+def test_duplicate_groups_are_listed_and_kept_in_one_split(catalogue):
+    import shutil
+
+    for src in sorted((catalogue / "tents").glob("0[0-2].*")):  # the same bytes under another name, three times
+        shutil.copy(src, src.with_name(f"copy_{src.name}"))
+    with pytest.warns(SkippedFilesWarning):
+        gear.ensure_manifest()
+    dups = gear.duplicate_groups()
+    assert dups["group"].nunique() == 3 and len(dups) == 6 and set(dups["class"]) == {"tents"}
+    assert (dups.groupby("group")["split"].nunique() == 1).all()

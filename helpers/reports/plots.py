@@ -145,7 +145,8 @@ def refit_curve(curve, verdict: dict, noise_points: float | None = None, ax=None
     ax.plot([verdict["refit_size"]], [pred], "s", mfc="none", color="tab:red", ms=8,
             label=f"predicted at {verdict['refit_size']:,} ({verdict['predicted_gain_points']:+.2f} points)")
     ax.set_xscale("log"); ax.set_xticks(list(sizes) + [verdict["refit_size"]])
-    ax.set_xticklabels([f"{int(s) // 1000}k" for s in list(sizes) + [verdict["refit_size"]]])
+    ax.set_xticklabels([f"{s / 1000:g}k" for s in list(sizes) + [verdict["refit_size"]]])
+    ax.minorticks_off()
     ax.set_xlabel("training images"); ax.set_ylabel("validation error (%)"); ax.legend(fontsize=7)
     ax.set_title("The deployed student's recipe on fewer images")
     return ax.figure

@@ -6,6 +6,7 @@
     python -m helpers.best_model log                   # rewrite results/best_model/experiments.csv
     python -m helpers.best_model teacher               # round two: choose the teacher on validation, save it and its outputs
     python -m helpers.best_model curve [--sizes N ...] # round two's refit question: the student on subsets, the verdict
+    python -m helpers.best_model kd-settings           # round two's temperature and teacher weight, checked on a proxy budget
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def _main(argv=None) -> int:
     cv = sub.add_parser("curve", help="train the deployed student's recipe on subsets of the training split "
                                       "(the learning curve) and print the refit verdict")
     cv.add_argument("--sizes", nargs="*", type=int, default=None, help="training sizes (default: config's)")
+    sub.add_parser("kd-settings", help="run the distillation settings of config.KD_GRID on the proxy budget and "
+                                       "print the verdict")
     tt = sub.add_parser("tta", help="save the test-time-augmented validation outputs of saved experiments")
     tt.add_argument("names", nargs="*", help="experiments (default: every saved own-network experiment)")
     tt.add_argument("--split", choices=("val", "test"), default="val")
@@ -64,6 +67,12 @@ def _main(argv=None) -> int:
         for n in args.sizes or study.LEARNING_CURVE_SIZES:
             print(json.dumps(learning_curve.run(n)), flush=True)
         print(json.dumps(learning_curve.verdict()))
+    elif args.command == "kd-settings":
+        from helpers.studies.best_model import kd_settings
+
+        for setting in study.KD_GRID:
+            print(json.dumps({kd_settings.key(setting): kd_settings.run(setting)["val_accuracy"]}), flush=True)
+        print(json.dumps(kd_settings.verdict()))
     else:
         print(study.write_log().to_string(index=False))
     return 0

@@ -1,11 +1,11 @@
-"""Round two's refit question: the learning curve's subsets, a tiny run that is saved and then loaded, and the
-power-law verdict against the noise."""
+"""Round two's proxy runs: the learning curve's subsets, a tiny run that is saved and then loaded, the power-law
+verdict against the noise (the refit question), and the distillation settings checked on a proxy budget."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.studies.best_model import learning_curve
+from helpers.studies.best_model import kd_settings, learning_curve
 from helpers.training import distillation, trainer
 
 
@@ -36,13 +36,16 @@ def test_a_power_law_is_recovered_and_the_verdict_follows_the_rule():
         learning_curve.verdict(curve(0.3).iloc[:1], noise_points=0.1)
 
 
-def test_a_tiny_run_trains_on_the_subset_is_saved_and_then_loaded(tiny_task, tiny_dense, tmp_path, monkeypatch):
-    _, data = tiny_task
-    teacher, _ = tiny_dense
-    outputs = distillation.save_teacher_outputs(
-        tmp_path / "t.npz", "tiny_teacher",
+def teacher_outputs(data, teacher, path):
+    return distillation.save_teacher_outputs(
+        path, "tiny_teacher",
         {s: distillation.log_probabilities(trainer.predict_proba(teacher, data[s][0])) for s in ("train", "val")},
         {s: data[s][1] for s in ("train", "val")})
+
+
+def test_a_tiny_run_trains_on_the_subset_is_saved_and_then_loaded(tiny_task, tiny_dense, tmp_path, monkeypatch):
+    _, data = tiny_task
+    outputs = teacher_outputs(data, tiny_dense[0], tmp_path / "t.npz")
     seen = {}
     fit = trainer.fit
 
@@ -63,3 +66,22 @@ def test_a_tiny_run_trains_on_the_subset_is_saved_and_then_loaded(tiny_task, tin
     bad = {**data, "val": (data["val"][0], data["val"][1][::-1])}
     with pytest.raises(ValueError, match="other images"):
         learning_curve.run(30, **{**tiny, "data": bad})
+
+
+def test_distillation_settings_are_run_on_the_proxy_and_judged_against_the_noise(tiny_task, tiny_dense, tmp_path):
+    _, data = tiny_task
+    path = tmp_path / "kd.json"
+    tiny = dict(task="tiny", architecture="dense", hparams={"units": [16], "dropout": 0.0}, batch_size=16,
+                learning_rate=0.01, mixed_precision=False, teacher_outputs=teacher_outputs(data, tiny_dense[0], tmp_path / "t.npz"),
+                path=path, data=data, train_size=60, epochs=2)
+    for setting in ({"temperature": 2.0, "alpha": 0.7}, {"temperature": 4.0, "alpha": 0.3}):
+        r = kd_settings.run(setting, **tiny)
+        assert (r["temperature"], r["alpha"], r["train_size"], r["epochs"]) == (setting["temperature"], setting["alpha"], 60, 2)
+    t = kd_settings.table(path)
+    assert len(t) == 2 and t["in use"].sum() == 1 and t["val accuracy"].is_monotonic_decreasing
+    v = kd_settings.verdict(t, noise_points=100.0)
+    assert v["keep"] and v["in_use"] == {"temperature": 2.0, "alpha": 0.7} and v["gap_points"] >= 0
+    strict = kd_settings.verdict(t.assign(**{"val accuracy": [0.9, 0.8]}), noise_points=1.0)
+    assert strict["keep"] is bool(t["in use"].iloc[0])   # the setting in use loses by 10 points unless it is the best
+    with pytest.raises(ValueError, match="no proxy run"):
+        kd_settings.verdict(t[~t["in use"]], noise_points=1.0)

@@ -5,7 +5,8 @@ Command line: ``python -m helpers.best_model`` (list, train, tta, log).
 Modules: ``config`` (files and targets), ``experiments`` (the recipe and every experiment), ``tta`` (test-time
 augmentation), ``costs`` (training and inference cost), ``selection`` (the log, ensembles and the deployment rule),
 ``teacher`` and ``round_two`` (round two: the teacher, the distilled students, their comparisons), ``learning_curve``
-(round two's refit question, answered on validation).
+(round two's refit question, answered on validation), ``kd_settings`` (its distillation settings checked on
+validation), both made of ``proxy`` runs (a recipe on a subset of the training split).
 
 Each experiment is one entry of :data:`EXPERIMENTS`: the idea it tests, the architecture, its
 hyperparameters and the training recipe. Training runs the project's protocol (``trainer.fit``): a
@@ -24,7 +25,7 @@ inference images/s from ``benchmarks/results/inference_speed.json``).
 """
 
 from helpers.core.settings import settings_of
-from helpers.studies.best_model import config, learning_curve, round_two  # noqa: F401
+from helpers.studies.best_model import config, kd_settings, learning_curve, proxy, round_two  # noqa: F401
 from helpers.studies.best_model.costs import (  # noqa: F401
     cpu_training_cost,
     cpu_training_seconds,

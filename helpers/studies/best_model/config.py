@@ -33,3 +33,10 @@ LEARNING_CURVE_JSON = RESULTS_DIR / "learning_curve.json"
 REFIT_RULE = ("refit on all 60,000 images only when the learning curve predicts a validation gain at least as large "
               "as round one's seed spread at the same budget (the smallest effect one run can show), by the fit "
               "through every size and by the local slope of the two largest")
+#: Round two's distillation settings checked on validation (``kd_settings``): the width-32 student on a stratified
+#: half of the training split for half the epochs (about 9 CPU minutes a run), one setting changed at a time around
+#: the one in use (temperature 2, alpha 0.7).
+KD_PROXY = {"train_size": 25_000, "epochs": 14}
+KD_GRID = ({"temperature": 2.0, "alpha": 0.7}, {"temperature": 1.0, "alpha": 0.7}, {"temperature": 4.0, "alpha": 0.7},
+           {"temperature": 2.0, "alpha": 0.3}, {"temperature": 2.0, "alpha": 0.9})
+KD_SETTINGS_JSON = RESULTS_DIR / "kd_settings.json"

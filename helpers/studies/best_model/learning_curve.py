@@ -21,73 +21,31 @@ The runs are study runs: their validation scores, histories and times are kept i
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from helpers.studies.best_model import config
+from helpers.studies.best_model import config, proxy
 
 #: The student whose refit is in question (the deployed model of round two).
 STUDENT = "fashion_vgg_bn_kd_w48"
 
 
-def subset(labels, n: int, seed: int = 42) -> np.ndarray:
-    """``n`` indices into ``labels``, stratified by label, sorted, reproducible."""
-    from sklearn.model_selection import train_test_split
-
-    labels = np.asarray(labels)
-    if not 0 < n < len(labels):
-        raise ValueError(f"a subset needs between 1 and {len(labels) - 1} images, not {n}")
-    idx, _ = train_test_split(np.arange(len(labels)), train_size=n, stratify=labels, random_state=seed)
-    return np.sort(idx)
+def subset(labels, n: int, seed: int = 42):
+    """``n`` indices into ``labels``, stratified by label, sorted, reproducible (:func:`proxy.subset`)."""
+    return proxy.subset(labels, n, seed)
 
 
 def saved_runs(path=None) -> dict:
     """``{n: run}`` from the results file (empty when no run is saved)."""
-    path = path or config.LEARNING_CURVE_JSON
-    if not path.is_file():
-        return {}
-    return {int(k): v for k, v in json.loads(path.read_text())["runs"].items()}
+    return {int(k): v for k, v in proxy.saved_runs(path or config.LEARNING_CURVE_JSON).items()}
 
 
-def run(n: int, retrain: bool = False, data: dict | None = None, mixed_precision: bool = True, path=None,
-        task: str = "fashion", architecture: str | None = None, hparams: dict | None = None, **overrides) -> dict:
+def run(n: int, retrain: bool = False, path=None, **kw) -> dict:
     """Train the student's recipe on ``n`` training images (or load the saved run); returns the run's record:
-    training size, validation accuracy and loss, per-epoch validation accuracy, seconds. ``data`` defaults to the
-    task's splits; ``task``, ``architecture``, ``hparams`` and ``overrides`` (of the recipe) let tests run a tiny
-    version."""
-    from helpers.core.results import write_summary
-    from helpers.evaluation import metrics
-    from helpers.inputs import tasks
-    from helpers.studies.best_model import experiments
-    from helpers.training import trainer
-    from helpers.training.distillation import load_teacher_outputs
-
-    path = path or config.LEARNING_CURVE_JSON
-    runs = saved_runs(path)
-    if n in runs and not retrain:
-        return runs[n]
-    e = experiments.get(STUDENT)
-    data = data if data is not None else tasks.get(task).load_splits()
-    args = {**e.training, **overrides}
-    saved = load_teacher_outputs(args.pop("teacher_outputs", config.TEACHER_OUTPUTS))
-    for split in ("train", "val"):
-        if not np.array_equal(saved[split][1], data[split][1]):
-            raise ValueError(f"the teacher outputs on {split} belong to other images: rebuild them "
-                             "(python -m helpers.best_model teacher)")
-    idx = subset(data["train"][1], n, seed=args.get("seed", 42))
-    (x, y), val = data["train"], data["val"]
-    model, history = trainer.fit(f"{STUDENT}_n{n}", task=task, architecture=architecture or e.architecture,
-                                 hparams=dict(hparams or e.hparams), data={"train": (x[idx], y[idx]), "val": val},
-                                 soft_targets={"train": saved["train"][0][idx], "val": saved["val"][0]},
-                                 mixed_precision=mixed_precision, selection_only=True, **args)
-    scores = metrics.classification_metrics(val[1], trainer.predict_proba(model, val[0]))
-    runs[n] = {"train_size": n, "seed": args.get("seed", 42), "epochs": len(history["loss"]),
-               "val_accuracy": scores["accuracy"], "val_loss": scores["loss"],
-               "val_accuracy_by_epoch": [round(float(v), 4) for v in history.get("val_accuracy", [])],
-               "seconds": round(float(sum(history.get("epoch_seconds", []))), 1)}
-    write_summary(path, student=STUDENT, runs={str(k): v for k, v in sorted(runs.items())})
-    return runs[n]
+    training size, validation accuracy and loss, per-epoch validation accuracy, seconds. ``kw`` go to
+    :func:`proxy.train` (``data``, ``mixed_precision``; tests: ``task``, ``architecture``, ``hparams`` and recipe
+    overrides)."""
+    return proxy.train(str(n), STUDENT, n, path or config.LEARNING_CURVE_JSON, header={"student": STUDENT},
+                       retrain=retrain, **kw)
 
 
 def points(path=None):

@@ -7,6 +7,7 @@ test split is never scored. The learning curve (``learning_curve``) and the chec
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
@@ -57,7 +58,8 @@ def train(key: str, experiment: str, n: int, path, *, header: dict, retrain: boo
                 raise ValueError(f"the teacher outputs on {split} belong to other images: rebuild them "
                                  "(python -m helpers.best_model teacher)")
         soft = {"soft_targets": {"train": saved["train"][0][idx], "val": saved["val"][0]}}
-    model, history = trainer.fit(f"{experiment}_{n}", task=task, architecture=architecture or e.architecture,
+    work_name = f"{experiment}_proxy_{n}_" + re.sub(r"[^A-Za-z0-9.]+", "_", key)   # its checkpoints, to resume
+    model, history = trainer.fit(work_name, task=task, architecture=architecture or e.architecture,
                                  hparams=dict(hparams or e.hparams), data={"train": (x[idx], y[idx]), "val": val},
                                  mixed_precision=mixed_precision, selection_only=True, **soft, **args)
     scores = metrics.classification_metrics(val[1], trainer.predict_proba(model, val[0]))

@@ -5,17 +5,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.studies.best_model import kd_settings, learning_curve
+from helpers.studies.best_model import kd_settings, learning_curve, proxy
 from helpers.training import distillation, trainer
 
 
 def test_subsets_are_stratified_reproducible_and_checked():
     y = np.repeat(np.arange(4), 25)
-    idx = learning_curve.subset(y, 40)
+    idx = proxy.subset(y, 40)
     assert len(idx) == 40 and (np.bincount(y[idx]) == 10).all() and (np.diff(idx) > 0).all()
-    assert (learning_curve.subset(y, 40) == idx).all()
+    assert (proxy.subset(y, 40) == idx).all()
     with pytest.raises(ValueError, match="between 1 and 99"):
-        learning_curve.subset(y, 100)
+        proxy.subset(y, 100)
 
 
 def test_a_power_law_is_recovered_and_the_verdict_follows_the_rule():

@@ -32,8 +32,9 @@ VGG_BN = dict(width=32, stages=3, convs_per_stage=2, dropout=0.3, shift=3, flip=
 
 #: Round two (distillation): the teacher's softened outputs against the labels. A temperature of 2 and 70 % of the
 #: loss on the teacher are common settings (Hinton et al. 2015 use 2-20); the teachers were trained with label smoothing,
-#: so their outputs are already soft and a low temperature suffices. Checked on validation on a proxy budget
-#: (``kd_settings``, notebook 05): no other setting beats it by more than the noise of one run.
+#: so their outputs are already soft. Checked on validation on a proxy budget
+#: (``kd_settings``, notebook 05): no other setting (temperature 1 or 4, alpha 0.3 or 0.9) beats it by more than the
+#: noise of one run.
 KD = {"temperature": 2.0, "alpha": 0.7}
 #: Moving average of the weights over about 1,000 steps (2.5 epochs of 391 batches); the averaged weights are kept.
 EMA_MOMENTUM = 0.999
@@ -190,6 +191,19 @@ def get(name: str) -> Experiment:
     return known[name]
 
 
+def checked_teacher_outputs(data: dict, path=None) -> dict:
+    """The teacher's saved outputs (``distillation.load_teacher_outputs``), checked against the labels of ``data``'s
+    training and validation splits: outputs computed for other images are refused with what to do."""
+    from helpers.training.distillation import load_teacher_outputs
+
+    saved = load_teacher_outputs(path or config.TEACHER_OUTPUTS)
+    for split in ("train", "val"):
+        if not np.array_equal(saved[split][1], data[split][1]):
+            raise ValueError(f"the teacher outputs on {split} belong to other images: rebuild them "
+                             "(python -m helpers.best_model teacher)")
+    return saved
+
+
 def train(name: str, retrain: bool = False, mixed_precision: bool = False, data: dict | None = None, **overrides):
     """Train (or load, when saved and not ``retrain``) one experiment; returns ``(model, record)``.
 
@@ -206,14 +220,9 @@ def train(name: str, retrain: bool = False, mixed_precision: bool = False, data:
     notes = {"direction": e.direction, "idea": e.idea}
     if args.get("distillation"):  # the teacher's saved outputs, checked against the labels they were computed for
         from helpers.inputs import tasks
-        from helpers.training.distillation import load_teacher_outputs
 
         data = data if data is not None else tasks.get("fashion").load_splits()
-        saved = load_teacher_outputs(args.pop("teacher_outputs", config.TEACHER_OUTPUTS))
-        for split in ("train", "val"):
-            if not np.array_equal(saved[split][1], data[split][1]):
-                raise ValueError(f"the teacher outputs on {split} belong to other images: rebuild them "
-                                 "(python -m helpers.best_model teacher)")
+        saved = checked_teacher_outputs(data, args.pop("teacher_outputs", config.TEACHER_OUTPUTS))
         args["soft_targets"] = {s: saved[s][0] for s in ("train", "val")}
         notes["teacher"] = {"name": saved["teacher"], **saved["notes"]}
     if e.architecture == "transfer":  # trained on cached backbone activations (helpers.models.transfer)

@@ -51,16 +51,13 @@ def verdict(frame=None, noise_points: float | None = None) -> dict:
     """The check's answer: the best setting on the proxy, the one in use, the gap (points of validation accuracy),
     the noise it is judged against (default: round one's seed spread at the students' budget) and ``keep`` (the
     setting in use stays unless the best beats it by more than the noise)."""
-    from helpers.models import weights_store
     from helpers.studies.best_model import round_two
 
     frame = table() if frame is None else frame
     if not frame["in use"].any():
         raise ValueError("the setting in use has no proxy run: run python -m helpers.best_model kd-settings")
     if noise_points is None:
-        a, b = (weights_store.load_record(s)["metrics"]["val"]["accuracy"]
-                for s in round_two.COMPARISONS["fashion_vgg_bn_kd"]["seeds"])
-        noise_points = abs(a - b) * 100
+        noise_points = round_two.seed_spread(STUDENT)
     best, used = frame.iloc[0], frame[frame["in use"]].iloc[0]
     gap = (best["val accuracy"] - used["val accuracy"]) * 100
     return {"best": {"temperature": float(best["temperature"]), "alpha": float(best["alpha"])},

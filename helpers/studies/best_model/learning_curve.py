@@ -29,11 +29,6 @@ from helpers.studies.best_model import config, proxy
 STUDENT = "fashion_vgg_bn_kd_w48"
 
 
-def subset(labels, n: int, seed: int = 42):
-    """``n`` indices into ``labels``, stratified by label, sorted, reproducible (:func:`proxy.subset`)."""
-    return proxy.subset(labels, n, seed)
-
-
 def saved_runs(path=None) -> dict:
     """``{n: run}`` from the results file (empty when no run is saved)."""
     return {int(k): v for k, v in proxy.saved_runs(path or config.LEARNING_CURVE_JSON).items()}
@@ -73,16 +68,13 @@ def verdict(curve=None, refit_size: int = 60_000, noise_points: float | None = N
     ``refit_size`` images and its gain over the full-size point (points), the same prediction from the two largest
     sizes only (the local slope), the noise it is judged against, and ``refit`` (bool) by :data:`config.REFIT_RULE`.
     ``noise_points`` defaults to round one's seed spread at the student's budget (``round_two.COMPARISONS``)."""
-    from helpers.models import weights_store
     from helpers.studies.best_model import round_two
 
     curve = points() if curve is None else curve
     if len(curve) < 2:
         raise ValueError("the learning curve needs at least two training sizes: run python -m helpers.best_model curve")
     if noise_points is None:
-        a_, b_ = (weights_store.load_record(s)["metrics"]["val"]["accuracy"]
-                  for s in round_two.COMPARISONS[STUDENT]["seeds"])
-        noise_points = abs(a_ - b_) * 100
+        noise_points = round_two.seed_spread(STUDENT)
     sizes, err = curve.index.to_numpy(), 1 - curve["val_accuracy"].to_numpy()
     a, b = power_law(sizes, err)
     a2, b2 = power_law(sizes[-2:], err[-2:])

@@ -40,7 +40,6 @@ def train(key: str, experiment: str, n: int, path, *, header: dict, retrain: boo
     from helpers.inputs import tasks
     from helpers.studies.best_model import config, experiments
     from helpers.training import trainer
-    from helpers.training.distillation import load_teacher_outputs
 
     runs = saved_runs(path)
     if key in runs and not retrain:
@@ -52,11 +51,7 @@ def train(key: str, experiment: str, n: int, path, *, header: dict, retrain: boo
     idx = subset(y, n, seed=args.get("seed", 42))
     soft = {}
     if args.get("distillation"):
-        saved = load_teacher_outputs(args.pop("teacher_outputs", config.TEACHER_OUTPUTS))
-        for split in ("train", "val"):
-            if not np.array_equal(saved[split][1], data[split][1]):
-                raise ValueError(f"the teacher outputs on {split} belong to other images: rebuild them "
-                                 "(python -m helpers.best_model teacher)")
+        saved = experiments.checked_teacher_outputs(data, args.pop("teacher_outputs", config.TEACHER_OUTPUTS))
         soft = {"soft_targets": {"train": saved["train"][0][idx], "val": saved["val"][0]}}
     work_name = f"{experiment}_proxy_{n}_" + re.sub(r"[^A-Za-z0-9.]+", "_", key)   # its checkpoints, to resume
     model, history = trainer.fit(work_name, task=task, architecture=architecture or e.architecture,

@@ -28,6 +28,13 @@ COMPARISONS = {
 }
 
 
+def seed_spread(student: str) -> float:
+    """The gap (points of validation accuracy) between round one's two seeds at ``student``'s budget: the noise one
+    run carries."""
+    a, b = (weights_store.load_record(n)["metrics"]["val"]["accuracy"] for n in COMPARISONS[student]["seeds"])
+    return abs(a - b) * 100
+
+
 def students(saved_only: bool = True) -> list[str]:
     return [s for s in COMPARISONS if not saved_only or weights_store.exists(s)]
 
@@ -60,7 +67,7 @@ def effects() -> pd.DataFrame:
         c = COMPARISONS[s]
         val = {n: weights_store.load_record(n)["metrics"]["val"]["accuracy"]
                for n in (s, *(x for x in (c["control"], *c["seeds"]) if x))}
-        spread = abs(val[c["seeds"][0]] - val[c["seeds"][1]]) * 100
+        spread = seed_spread(s)
         for against, ref in ((f"control ({c['control']}: {c.get('differs')})", val.get(c["control"])),
                              (f"round one's two seeds (mean of {' and '.join(c['seeds'])})",
                               np.mean([val[x] for x in c["seeds"]]))):

@@ -3,7 +3,9 @@
     python -m helpers.flowers task_7          # repeat task 7 (its runs are retrained and saved)
     python -m helpers.flowers recommend       # the recommended model and its fine-tuned version
     python -m helpers.flowers deeper          # the depth study's two rounds and the deeper fine-tuned models
-    python -m helpers.flowers probe           # the chosen depth for twice the epochs, one seed (the epoch probe)
+    python -m helpers.flowers probe           # the chosen depth for twice the epochs, one seed (the epoch probe),
+                                              # then one starting point deeper, every seed (the depth probe)
+    python -m helpers.flowers edges           # the head-only ranges that stopped at their edge, run longer (every seed)
     python -m helpers.flowers                 # everything, in order
 
 The study itself: :mod:`helpers.studies.flowers`.
@@ -23,12 +25,12 @@ def main(argv=None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m helpers.flowers", description=main.__doc__)
-    ap.add_argument("tasks", nargs="*", choices=[*flowers.TASKS, "recommend", "deeper", "probe"],
-                    metavar="task_N", help=f"any of {', '.join(flowers.TASKS)}, recommend, deeper, probe (default: every "
-                    "task in order, then the recommended model, the depth study with the deeper fine-tuned models, and "
-                    "the epoch probe)")
+    ap.add_argument("tasks", nargs="*", choices=[*flowers.TASKS, "recommend", "deeper", "probe", "edges"],
+                    metavar="task_N", help=f"any of {', '.join(flowers.TASKS)}, recommend, deeper, probe, edges (default: every "
+                    "task in order, then the recommended model, the depth study with the deeper fine-tuned models, "
+                    "the epoch probe and the edge checks)")
     args = ap.parse_args(argv)
-    for name in args.tasks or [*flowers.TASKS, "recommend", "deeper", "probe"]:
+    for name in args.tasks or [*flowers.TASKS, "recommend", "deeper", "probe", "edges"]:
         t = time.perf_counter()
         if name == "probe":
             probe = flowers.epoch_probe(retrain=True)
@@ -36,6 +38,20 @@ def main(argv=None) -> int:
             print(f"epoch probe done in {time.perf_counter() - t:.0f} s: {f['tail']}, best epoch {f['best_epoch']} of "
                   f"{f['epochs']}, val loss {f['val_loss']:.4f} (within {f['short_epochs']}: {f['short_val_loss']:.4f})",
                   flush=True)
+            from helpers.models import weights_store
+
+            record = weights_store.load_record(flowers.RECOMMENDED)
+            deeper = flowers.depth_probe(seeds=flowers.SEEDS, retrain=True, record=record)
+            print(flowers.probe.depth_sentence(deeper, int(record["metrics"]["val"]["n"])), flush=True)
+            continue
+        if name == "edges":
+            from helpers.models import weights_store
+
+            rec, record = flowers.recommend(), weights_store.load_record(flowers.RECOMMENDED)
+            checks = flowers.edge_checks(rec, record, retrain=True)
+            n_val = int(record["metrics"]["val"]["n"])
+            print(f"edge checks done in {time.perf_counter() - t:.0f} s:", flush=True)
+            print("\n".join(f"- {line}" for line in flowers.ranges.sentences(checks, rec, n_val)), flush=True)
             continue
         if name == "deeper":
             runs = flowers.depth_study(tails=flowers.FIRST_ROUND_TAILS, retrain=True)

@@ -17,7 +17,7 @@ from helpers.core.repro import quiet_tensorflow  # noqa: E402
 quiet_tensorflow()
 
 from helpers.studies.flowers import (  # noqa: E402, F401
-    FIRST_ROUND_TAILS, TAILS, deep_choice, depth_study, epoch_probe, fine_tune, fine_tune_deeper, recommend,
+    FIRST_ROUND_TAILS, SEEDS, TAILS, deep_choice, depth_probe, depth_study, edge_checks, epoch_probe, fine_tune, fine_tune_deeper, recommend,
     second_round, size_check, task_1, task_2, task_3, task_4, task_5, task_6, task_7, task_8, task_9, task_10,
     test_predictions, train_recommended,
 )
@@ -41,4 +41,6 @@ from helpers.studies.flowers import (  # noqa: E402, F401
 # depth_study(tails=TAILS[len(FIRST_ROUND_TAILS):], retrain=True, mirror_check=False)  # the second round: one start deeper
 # second_round(retrain_model=True)  # every depth chosen again on validation; the new choice trained, saved, scored once
 # epoch_probe(retrain=True)         # the chosen depth for twice the epochs, one seed: where its optimum lies
+# edge_checks(retrain=True)         # the head-only ranges that stopped at their edge, run longer with every seed
+# depth_probe(seeds=SEEDS, retrain=True)  # one starting point deeper than the depth study's (block_6_expand)
 # test_predictions(recompute=True)  # the saved models' test predictions, for the intervals and McNemar tests

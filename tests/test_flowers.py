@@ -131,6 +131,13 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     flowers.task_5(**kw)
     for name, value in (("EPOCHS", 2), ("BATCH_SIZE", 8), ("FINAL_IMAGE_SIZES", (SIZE, 40))):  # the tiny study's
         monkeypatch.setattr(flowers.config, name, value)
+    # the head-only ranges run longer (every seed), found again from the saved runs by the report
+    for name, value in (("SEEDS", (1, 2)), ("LONG_EPOCHS", 3), ("SLOW_RATE_EPOCHS", 3)):
+        monkeypatch.setattr(flowers.config, name, value)
+    checks = flowers.ranges.edge_checks(rec, record, data_by_size={SIZE: data}, backbone_weights=None, batch_size=8)
+    assert [len(checks[k]["runs"]) for k in ("smallest_rate", "final_side")] == [2, 2] and checks["lead"] is None
+    assert checks["final_side"]["runs"][0]["epochs"] == 3 and checks["smallest_rate"]["learning_rate"] == 0.001
+    assert flowers.ranges.saved_edge_checks(flowers.load_runs(), rec, record) == checks
     preds = flowers.test_predictions()                                     # the saved models' test predictions
     assert set(preds["models"]) == {flowers.RECOMMENDED, flowers.FINE_TUNED}
     assert len(preds["labels"]) == len(data["test"][1]) == len(preds["models"][flowers.RECOMMENDED]["pred"])
@@ -143,6 +150,7 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     assert f"{flowers.final_image_size(table)} px" in text                  # the input side chosen on validation
     assert "95 % CI" in text and "McNemar" in text and "within noise" in text
     assert "What was decided after a test score was seen" in text and "Task 6: training and validation loss" in text
+    assert "Run longer, every seed." in text and "Learning rate 0.001, run for 3 epochs instead of 2 (2 seeds)" in text
     # byte-for-byte reproducibility: test_committed_report_is_up_to_date_and_matches_the_results rebuilds the committed one
 
 

@@ -144,7 +144,7 @@ def test_open_edges_and_exploratory_runs():
     assert "The depth study's 6 runs so far took" in story.left_to_do(runs)
     runs["probe"] = fake_run(42, 0.2, 0.94, epochs=flowers.PROBE_EPOCHS, best_epoch=30, size=224, tail="block_10_expand",
                              mirror=True)
-    assert "The depth study's 7 runs so far (the epoch probe included) took" in story.left_to_do(runs)
+    assert "The depth study's 7 runs so far (the probes included) took" in story.left_to_do(runs)
     del runs["probe"]
     rows = story.exploratory_runs(runs)
     assert [(r["learning_rate"], r["momentum"]) for r in rows] == [(0.01, 0.0), (0.01, 0.5)]

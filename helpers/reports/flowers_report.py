@@ -173,6 +173,9 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
     last = latest_deep(records)
     probe = flowers.probe.saved_probe(runs, record)
     deeper = deeper_data(runs, record, last, verdicts.get(last["name"]) if last else None, probe)
+    n_val = int(record["metrics"]["val"]["n"])
+    checks = flowers.ranges.saved_edge_checks(runs, rec, record)
+    depth_probe = flowers.probe.saved_depth_probe(runs, record)
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
     classes = len(flowers.CLASS_NAMES)
@@ -221,7 +224,10 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
         "deep_goal": story.goal_verdict(last["metrics"]["test"]) if last else None,
         "models": models_table(records, verdicts, evidence), "evidence": evidence,
         "history": story.history(records, evidence),
-        "open_edges": story.open_edges(runs, rec, record, last, flowers.probe.facts(probe) if probe else None),
+        "edge_checks": flowers.ranges.sentences(checks, rec, n_val) if checks else [],
+        "depth_probe": flowers.probe.depth_sentence(depth_probe, n_val) if depth_probe else None,
+        "open_edges": story.open_edges(runs, rec, record, last, flowers.probe.facts(probe) if probe else None,
+                                       closed=flowers.ranges.closes(checks, n_val)),
         "left_to_do": story.left_to_do(runs),
         "conclusions": conclusions(s_acc, s_std, rec),
         "target_met": bool(record["metrics"]["test"]["accuracy"] > flowers.TARGET),

@@ -126,6 +126,30 @@ def epoch_probe(probe: dict, axes=None):
     return axes[0].figure
 
 
+def edge_checks(checks: dict, axes=None):
+    """The flower study's edge checks (``flowers.ranges.edge_checks``): validation loss per epoch of each seed's long
+    run, left the smallest learning rate beside the recommended one's study runs, right the recommended settings at
+    the final side; the short range's end dashed, each seed's best epoch dotted. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    for ax, key in zip(axes, ("smallest_rate", "final_side")):
+        c = checks[key]
+        for i, r in enumerate(c["runs"]):
+            h = r["history"]["val_loss"]
+            ax.plot(range(1, len(h) + 1), h, color=f"C{i}", lw=1, label=f"lr {c['learning_rate']:g}, seed {r['seed']}")
+            ax.plot([r["best_epoch"]], [h[r["best_epoch"] - 1]], "o", color=f"C{i}", ms=4)
+        for j, r in enumerate(c.get("reference") or []):
+            h = r["history"]["val_loss"]
+            ax.plot(range(1, len(h) + 1), h, ":", color="black", lw=1, label="lr {:g} (study runs)".format(r["learning_rate"]) if j == 0 else None)
+        ax.axvline(c["short_epochs"], color="grey", lw=0.8, ls="--", label=f"{c['short_epochs']} epochs")
+        ax.set_xlabel("epoch"); ax.set_ylabel("validation loss"); ax.legend(fontsize=7)
+        ax.set_title(f"{c['image_size']} px, momentum {c['momentum']:g}", fontsize=9)
+    axes[0].figure.suptitle("Head-only ranges run longer (every seed)")
+    return axes[0].figure
+
+
 def refit_curve(curve, verdict: dict, noise_points: float | None = None, ax=None):
     """Round two's learning curve (``best_model.learning_curve``): validation error against training images on log
     axes, the fitted power law extended to the refit's size, and the predicted point there, with the seed spread as

@@ -97,3 +97,15 @@ SAVED_MODELS = (RECOMMENDED, FINE_TUNED, DEEP_TUNED, DEEPER_TUNED)
 #: the depth study's run, so where its best epoch falls says whether the validation optimum lies inside the longer
 #: range. One seed places the optimum; it is not a verdict that more epochs help.
 PROBE_EPOCHS = 2 * DEEP_EPOCHS
+
+#: The head-only ranges that stopped at their edge are rerun longer with every seed (``ranges.edge_checks``; seconds
+#: each on cached features): the recommended settings at the final side for this many epochs ...
+LONG_EPOCHS = 4 * EPOCHS
+#: ... and the smallest learning rate for this many. It is a tenth of the recommended rate: at a constant rate plain SGD
+#: needs about ten times the steps to go as far, and the recommended rate's median best epoch is 12 of 15 at the
+#: study's side. A first try for :data:`LONG_EPOCHS` (kept in ``runs.json``) still ended at its edge.
+SLOW_RATE_EPOCHS = 200
+#: The depth probe (``probe.depth_probe``): one starting point deeper than :data:`TAILS` (blocks 6 to 16 and everything
+#: after them), trained like the depth study's candidates. It is not a candidate of the depth study: with fewer than
+#: :data:`MIN_SEEDS` seeds it only says whether the depth range still opens downwards.
+DEPTH_PROBE_TAIL = "block_6_expand"

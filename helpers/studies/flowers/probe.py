@@ -1,12 +1,14 @@
-"""The epoch probe: the depth study's chosen depth run for :data:`PROBE_EPOCHS` instead of :data:`DEEP_EPOCHS`, one
-seed, to find where its validation optimum lies (the depth study stopped with every best epoch at its edge), and
-what notebook 08 and the flower report say about it."""
+"""The probes: the epoch probe (the depth study's chosen depth run for :data:`PROBE_EPOCHS` instead of
+:data:`DEEP_EPOCHS`, one seed, to find where its validation optimum lies: the depth study stopped with every best
+epoch at its edge) and the depth probe (one starting point deeper, :data:`DEPTH_PROBE_TAIL`, the chosen depth was
+the deepest candidate), and what notebook 08 and the flower report say about them."""
 
 from __future__ import annotations
 
 from helpers.studies.flowers import config
 from helpers.studies.flowers.final_models import deep_choice, depth_study
-from helpers.studies.flowers.runs import depth_runs, run, run_key
+from helpers.studies.flowers.evidence import compare_seeds
+from helpers.studies.flowers.runs import depth_runs, load_runs, run, run_key
 from helpers.studies.flowers.story import at_edge
 from helpers.studies.flowers.wording import count, num, pct, signed
 
@@ -81,3 +83,71 @@ def sentence(probe: dict, n_val: int) -> str:
             f"in loss, {signed(right, 0)} {'photo' if abs(right) == 1 else 'photos'} right of the {count(n_val)} in "
             f"validation). One seed places the optimum; whether the longer budget helps is a claim for "
             f"{config.MIN_SEEDS} seeds, and the saved models were trained with the shorter one.")
+
+
+def depth_probe(rec: dict | None = None, record: dict | None = None, seeds=(config.SEED,), retrain: bool = False, data: dict | None = None,
+                backbone_weights="imagenet", **kw) -> dict:
+    """:data:`DEPTH_PROBE_TAIL` trained like the depth study's candidates (mirror images, the recommended SGD
+    settings ``rec``, :data:`DEEP_EPOCHS`, the recommended model's side from ``record``; defaults: those saved), once
+    per seed of ``seeds``;
+    loaded when saved, unless ``retrain``. Returns ``{"tail", "runs", "reference"}``: its runs, and the depth study's
+    runs of its chosen depth (every seed), the reference it is compared with (:func:`depth_facts`)."""
+    from helpers.studies.flowers.ranges import _defaults
+
+    rec, record = _defaults(rec, record)
+    size = int(record["hparams"]["image_size"])
+    runs = [run("accelerated", rec["learning_rate"], rec["momentum"], seed=s, epochs=config.DEEP_EPOCHS, data=data,
+                image_size=size, retrain=retrain, backbone_weights=backbone_weights, tail=config.DEPTH_PROBE_TAIL,
+                mirror=True, **kw) for s in seeds]
+    return {"tail": config.DEPTH_PROBE_TAIL, "runs": runs, "reference": _chosen_runs(load_runs(kw.get("path")), record)}
+
+
+def saved_depth_probe(runs: dict, record: dict) -> dict | None:
+    """:func:`depth_probe` from the saved runs only (every seed saved; ``None`` when none is): for the report."""
+    t, size = record["training"], int(record["hparams"]["image_size"])
+    mine = [r for s in config.SEEDS if (r := runs.get(run_key(
+        "accelerated", t["learning_rate"], (t.get("optimizer_config") or {}).get("momentum", 0.0), s, config.DEEP_EPOCHS,
+        config.BATCH_SIZE, size, config.DEPTH_PROBE_TAIL, True)))]
+    return {"tail": config.DEPTH_PROBE_TAIL, "runs": mine, "reference": _chosen_runs(runs, record)} if mine else None
+
+
+def _chosen_runs(runs: dict, record: dict) -> list[dict]:
+    study = [r for r in depth_runs(runs, record) if r.get("mirror")]
+    tail = deep_choice(study)["tail"] if study else None
+    return [r for r in study if r.get("tail", "head") == tail]
+
+
+def depth_facts(probe: dict, n_val: int) -> dict:
+    """The depth probe against the chosen depth: per seed present in both, the best validation loss and accuracy of
+    each; the means over those seeds; :func:`compare_seeds`' verdict (``"within noise"`` under :data:`MIN_SEEDS`
+    seeds); the probe's CPU seconds."""
+    ref = {r["seed"]: r for r in probe["reference"]}
+    pairs = [(r, ref[r["seed"]]) for r in probe["runs"] if r["seed"] in ref]
+    best = lambda r: (min(r["history"]["val_loss"]), r["history"]["val_accuracy"][r["best_epoch"] - 1])  # noqa: E731
+    v = compare_seeds([b for _, b in pairs], [a for a, _ in pairs], n_val)
+    return {"tail": probe["tail"], "against": probe["reference"][0].get("tail", "head"), "seeds": [a["seed"] for a, _ in pairs],
+            "val_loss": float(sum(best(a)[0] for a, _ in pairs) / len(pairs)),
+            "ref_val_loss": float(sum(best(b)[0] for _, b in pairs) / len(pairs)),
+            "val_accuracy": float(sum(best(a)[1] for a, _ in pairs) / len(pairs)),
+            "ref_val_accuracy": float(sum(best(b)[1] for _, b in pairs) / len(pairs)),
+            "best_epochs": [a["best_epoch"] for a, _ in pairs], "epochs": config.DEEP_EPOCHS, "verdict": v["verdict"],
+            "seconds": float(sum(sum(a["history"]["epoch_seconds"]) for a, _ in pairs))}
+
+
+def depth_sentence(probe: dict, n_val: int) -> str:
+    """What the depth probe found, in one sentence of plain text (one seed: no verdict, a direction)."""
+    f = depth_facts(probe, n_val)
+    k, right = len(f["seeds"]), round((f["val_accuracy"] - f["ref_val_accuracy"]) * n_val)
+    return (f"{f['tail']} (one starting point deeper) with mirror images, {k} seed{'s' if k > 1 else ''} "
+            f"({', '.join(map(str, f['seeds']))}; {num(f['seconds'] / 60, 0)} minutes on 2 CPU cores): best validation loss "
+            f"{num(f['val_loss'])} against {num(f['ref_val_loss'])} for {f['against']} on the same "
+            f"seed{'s' if k > 1 else ''} ({signed(f['val_loss'] - f['ref_val_loss'])}, {signed(right, 0)} "
+            f"{'photo' if abs(right) == 1 else 'photos'} of the {count(n_val)} in validation), best epoch"
+            f"{'s' if k > 1 else ''} {', '.join(map(str, f['best_epochs']))} of {f['epochs']}"
+            + (" (at the edge: its loss was still falling)" if at_edge(sorted(f["best_epochs"])[(k - 1) // 2], f["epochs"])
+               else "") + ". "
+            + (f"With {k} seed{'s' if k > 1 else ''} this is a direction, not a verdict ({config.MIN_SEEDS} seeds needed); "
+               "no model was trained from it." if k < config.MIN_SEEDS else
+               f"Over {k} seeds: {f['verdict']}" + (" — the deeper start helps; a model from it would need training and "
+                                                     "one test score." if f["verdict"] == "better" else "."))
+            )

@@ -33,8 +33,8 @@ def build_model(seed: int = config.SEED, backbone_weights="imagenet", image_size
 
 def head_hparams(image_size: int = config.IMAGE_SIZE, tail: str = "head") -> dict:
     """The transfer model's settings for a trained ``tail`` (see :data:`TAILS`)."""
-    if tail not in config.TAILS:
-        raise ValueError(f"tail must be one of {', '.join(config.TAILS)}, not {tail!r}")
+    if tail not in (*config.TAILS, config.DEPTH_PROBE_TAIL):
+        raise ValueError(f"tail must be one of {', '.join((*config.TAILS, config.DEPTH_PROBE_TAIL))}, not {tail!r}")
     deeper = tail not in ("head", "Conv_1")
     return {"backbone": config.BACKBONE, "image_size": int(image_size), "head_units": [], "dropout": 0.0,
             "unfrozen": tail == "Conv_1", **({"unfrozen_from": tail} if deeper else {})}
@@ -206,6 +206,7 @@ def depth_runs(runs: dict, record: dict) -> list[dict]:
     t, size = record["training"], int(record["hparams"]["image_size"])
     order = {tail: i for i, tail in enumerate(config.TAILS)}
     chosen = [r for r in runs.values() if ("tail" in r or r.get("mirror")) and r["mode"] == "accelerated"
+              and r.get("tail", "head") in order  # the depth probe's deeper tail is not a candidate
               and r.get("image_size") == size and r["epochs"] == config.DEEP_EPOCHS and r["batch_size"] == config.BATCH_SIZE
               and r["learning_rate"] == t["learning_rate"]
               and r["momentum"] == (t.get("optimizer_config") or {}).get("momentum", 0.0)]

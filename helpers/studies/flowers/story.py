@@ -289,15 +289,17 @@ def at_edge(best_epoch: float, epochs: int) -> bool:
     return best_epoch >= epochs * (1 - config.EDGE_SHARE)
 
 
-def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, probe: dict | None = None) -> list[str]:
+def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, probe: dict | None = None,
+               closed: dict | None = None) -> list[str]:
     """The ranges that stop at their edge, each in a sentence (what was not closed): the learning rates, the input
     side, the recommended epochs at the final side, the depth, the depth study's epochs (and where the epoch probe,
     ``probe.facts`` if given, found the optimum), the deeper model's epochs. ``rec``: :func:`recommend`'s output;
-    ``record``: the recommended model's; ``deep``: the deeper model's record."""
-    out = []
+    ``record``: the recommended model's; ``deep``: the deeper model's record; ``closed``: ``ranges.closes``' output
+    (an edge a longer run closed is left out)."""
+    out, closed = [], closed or {}
     lrs = summary(study_runs(runs, "accelerated"))
     lrs = lrs[lrs["momentum"] == 0].sort_values("learning_rate")
-    if len(lrs) and at_edge(lrs["best_epoch_median"].iloc[0], config.EPOCHS):
+    if len(lrs) and at_edge(lrs["best_epoch_median"].iloc[0], config.EPOCHS) and not closed.get("smallest_rate"):
         out.append(f"At the smallest learning rate, {lrs['learning_rate'].iloc[0]:g}, the median best epoch is "
                    f"{lrs['best_epoch_median'].iloc[0]:g} of {config.EPOCHS}: that rate was not run to its optimum "
                    f"(the chosen {rec['learning_rate']:g} reaches its own inside the range).")
@@ -306,7 +308,7 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
         out.append(f"The chosen side, {size}{NBSP}px, is the largest candidate "
                    f"({listing(config.FINAL_IMAGE_SIZES)}{NBSP}px): larger sides were not tried.")
     sized = summary(setting_runs(study_runs(runs, "accelerated", size), rec["learning_rate"], rec["momentum"]))
-    if len(sized):
+    if len(sized) and not closed.get("final_side"):
         best = float(sized["best_epoch_median"].iloc[0])
         if best > rec["epochs"]:
             out.append(f"The recommended model trained for at most {rec['epochs']} epochs (the median best epoch at "
@@ -318,7 +320,7 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
         chosen = str(depth.sort_values("val_loss_mean").iloc[0]["tail"])
         if chosen == config.TAILS[-1]:
             out.append(f"The chosen depth, {chosen}, is the deepest candidate: deeper starting points (down to the whole "
-                       "backbone) were not tried.")
+                       "backbone) were not candidates.")
         medians = depth["best_epoch_median"]
         if medians.map(lambda e: at_edge(e, config.DEEP_EPOCHS)).all():
             out.append(f"Every depth's median best epoch is {medians.min():g}–{medians.max():g} of {config.DEEP_EPOCHS}: "
@@ -338,9 +340,9 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
 
 
 #: What closing the open edges takes: new training, which this pass of the study does not do.
-LEFT_TO_DO = ("Closing these ranges needs new training, chosen on validation: deeper starting points down to the "
-              "whole backbone, with augmentation; epoch budgets extended until every best epoch lies inside them; the "
-              "recommended epochs derived again at the final side; and every verdict on at least {seeds} seeds.")
+LEFT_TO_DO = ("Closing these ranges needs new training of the backbone, chosen on validation: deeper starting points "
+              "down to the whole backbone, with augmentation; the depth study's epoch budgets extended until every "
+              "best epoch lies inside them; and every verdict on at least {seeds} seeds.")
 
 
 def left_to_do(runs: dict | None = None) -> str:
@@ -349,8 +351,9 @@ def left_to_do(runs: dict | None = None) -> str:
     deep = [r for r in (runs or {}).values() if "tail" in r or r.get("mirror")]
     if deep:
         hours = sum(sum(r["history"]["epoch_seconds"]) for r in deep) / 3600
-        probed = any(r["epochs"] == config.PROBE_EPOCHS and "tail" in r for r in deep)
-        text += (f" The depth study's {len(deep)} runs so far{' (the epoch probe included)' if probed else ''} took "
+        probed = any(r["epochs"] == config.PROBE_EPOCHS and "tail" in r or r.get("tail") == config.DEPTH_PROBE_TAIL
+                     for r in deep)
+        text += (f" The depth study's {len(deep)} runs so far{' (the probes included)' if probed else ''} took "
                  f"{num(hours, 1)} hours of training on the team's "
                  "2 CPU cores, the deepest candidates the longest: these are GPU jobs.")
     return text

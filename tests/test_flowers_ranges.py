@@ -17,14 +17,14 @@ def curve(seed, lr, momentum, size, epochs, best_epoch, best_loss, best_acc):
     return flowers.run_key("accelerated", lr, momentum, seed, epochs, flowers.BATCH_SIZE, size), r
 
 
-def saved_runs(lead=True, slow_best=160):
+def saved_runs(lead=True, slow_best=160, side_best=37):
     seeds, runs = flowers.SEEDS, {}
     for s, d in zip(seeds, (0.0, 0.004, -0.004)):
         runs.update([curve(s, 0.01, 0.0, 160, flowers.EPOCHS, 12, 0.40 + d, 0.85),       # the study, recommended
                      curve(s, 0.001, 0.0, 160, flowers.EPOCHS, 15, 0.53 + d, 0.81),      # the study, at its edge
                      curve(s, 0.01, 0.0, 224, flowers.EPOCHS, 14, 0.34 + d, 0.88),       # the size check
                      curve(s, 0.001, 0.0, 160, flowers.SLOW_RATE_EPOCHS, slow_best, 0.40 + d, 0.85),
-                     curve(s, 0.01, 0.0, 224, flowers.LONG_EPOCHS, 37, 0.32 + d, 0.886)])
+                     curve(s, 0.01, 0.0, 224, flowers.LONG_EPOCHS, side_best, 0.32 + d, 0.886)])
         if lead:
             runs.update([curve(s, 0.01, 0.5, 224, flowers.EPOCHS, 13, 0.32 + d, 0.89)])
     return runs
@@ -50,8 +50,11 @@ def test_long_runs_are_cut_to_the_short_range_and_judged_against_noise():
     assert cut["best_epoch"] == 12 and len(cut["history"]["val_loss"]) == 12
     slow = ranges.edge_facts(checks["smallest_rate"], 496)
     assert slow["against_reference"]["verdict"] == "within noise" and slow["inside"]
-    closed = ranges.closes(checks, 496)
-    assert closed == {"smallest_rate": True, "final_side": True}
+    assert f["verdict"] == "better"            # 37 epochs far below 12's loss (fake curves): the edge stays open
+    assert ranges.closes(checks, 496) == {"smallest_rate": True, "final_side": False}
+    near = ranges.saved_edge_checks(saved_runs(side_best=12), REC, RECORD)          # the optimum within the cap
+    assert ranges.edge_facts(near["final_side"], 496)["verdict"] == "within noise"
+    assert ranges.closes(near, 496) == {"smallest_rate": True, "final_side": True}
     assert ranges.closes(None, 496) == {"smallest_rate": False, "final_side": False}
     edge = ranges.closes(ranges.saved_edge_checks(saved_runs(slow_best=flowers.SLOW_RATE_EPOCHS), REC, RECORD), 496)
     assert edge["smallest_rate"] is False
@@ -60,18 +63,22 @@ def test_long_runs_are_cut_to_the_short_range_and_judged_against_noise():
 def test_sentences_say_what_each_check_means_for_the_saved_models():
     text = " ".join(ranges.sentences(ranges.saved_edge_checks(saved_runs(), REC, RECORD), REC, 496))
     assert "Learning rate 0.001, run for 200 epochs instead of 15 (3 seeds): median best epoch 160, inside" in text
-    assert "0.001 is slower, not worse, and 0.01 stays the choice" in text
+    assert "0.001 is slower, not worse. The choice of 0.01 stands for the study's fixed budget of 15 epochs" in text
     assert "the recommended epochs are 37, not the saved model's 12" in text
-    assert "The exploratory lead, momentum 0.5 at 224\u00a0px, with 3 seeds" in text
+    assert "clearly better: the saved brief's model stopped too early, a retrain for the longer budget is due." in text
+    assert "by the study's rule" not in text                      # that clause explains a tie only
+    assert "The exploratory lead, momentum 0.5 at 224\u00a0px, with 3 seeds (seed 42, which picked it, among them)" in text
+    same = " ".join(ranges.sentences(ranges.saved_edge_checks(saved_runs(side_best=12), REC, RECORD), REC, 496))
+    assert "the recommended epochs are 12, not the saved model's 12" in same and "keeps its epochs" in same
     note = ranges.slow_rate_note(ranges.saved_edge_checks(saved_runs(), REC, RECORD), 496)
-    assert note == ("Run for 200 epochs instead of 15, 0.001 is within noise of the recommended rate run for 15 epochs: "
+    assert note == ("That is at 15 epochs: run for 200, 0.001 is within noise of the recommended rate run for 15 epochs: "
                     "slower, not worse.") and ranges.slow_rate_note(None, 496) == ""
     without = ranges.sentences(ranges.saved_edge_checks(saved_runs(lead=False), REC, RECORD), REC, 496)
     assert len(without) == 2
 
 
 def test_closed_edges_leave_the_open_list():
-    runs = saved_runs()
+    runs = saved_runs(side_best=12)
     closed = ranges.closes(ranges.saved_edge_checks(runs, REC, RECORD), 496)
     before = " ".join(story.open_edges(runs, REC, RECORD))
     after = " ".join(story.open_edges(runs, REC, RECORD, closed=closed))
@@ -99,3 +106,30 @@ def test_the_depth_probe_is_not_a_candidate_and_needs_three_seeds_for_a_verdict(
     late = {**one, "runs": [{**one["runs"][0], "best_epoch": flowers.DEEP_EPOCHS}]}
     assert f"of {flowers.DEEP_EPOCHS} (at the edge: its loss was still falling)" in probe.depth_sentence(late, 496)
     assert probe.saved_depth_probe({k: v for k, v in runs.items() if flowers.DEPTH_PROBE_TAIL not in k}, RECORD) is None
+
+
+def test_a_study_or_exploratory_run_is_never_made_again(monkeypatch):
+    """``edge_checks(retrain=True)`` retrains its own long runs and the lead's missing seeds, never a saved study run."""
+    runs, calls = saved_runs(), []
+    for key in [k for k in runs if "_m0.5_" in k and "_s42_" not in k]:
+        del runs[key]                                                         # the lead: only its exploratory run
+    monkeypatch.setattr(ranges, "load_runs", lambda path=None: runs)
+
+    def fake(mode, lr, momentum=0.0, seed=42, epochs=15, retrain=False, image_size=None, **kw):
+        calls.append((lr, momentum, seed, epochs, retrain))
+        return curve(seed, lr, momentum, image_size, epochs, min(epochs, 12), 0.3, 0.9)[1]
+
+    monkeypatch.setattr(ranges, "run", fake)
+    ranges.edge_checks(REC, RECORD, retrain=True)
+    lead = [c for c in calls if c[1] == 0.5]
+    assert lead == [(0.01, 0.5, 42, flowers.EPOCHS, False), (0.01, 0.5, 43, flowers.EPOCHS, True),
+                    (0.01, 0.5, 44, flowers.EPOCHS, True)]
+    assert all(c[4] for c in calls if c[1] == 0.0)                           # the long runs are the checks' own
+
+
+def test_a_depth_probe_without_a_reference_seed_is_not_reported():
+    r = fake_run(42, 0.2, 0.93, epochs=flowers.DEEP_EPOCHS, best_epoch=17, size=224, tail=flowers.DEPTH_PROBE_TAIL,
+                 mirror=True)
+    key = flowers.run_key("accelerated", 0.01, 0.0, 42, flowers.DEEP_EPOCHS, flowers.BATCH_SIZE, 224,
+                          flowers.DEPTH_PROBE_TAIL, True)
+    assert probe.saved_depth_probe({key: r}, RECORD) is None                  # no depth study: nothing to compare with

@@ -85,11 +85,11 @@ def sentence(probe: dict, n_val: int) -> str:
             f"{config.MIN_SEEDS} seeds, and the saved models were trained with the shorter one.")
 
 
-def depth_probe(rec: dict | None = None, record: dict | None = None, seeds=(config.SEED,), retrain: bool = False, data: dict | None = None,
+def depth_probe(rec: dict | None = None, record: dict | None = None, seeds=None, retrain: bool = False, data: dict | None = None,
                 backbone_weights="imagenet", **kw) -> dict:
     """:data:`DEPTH_PROBE_TAIL` trained like the depth study's candidates (mirror images, the recommended SGD
     settings ``rec``, :data:`DEEP_EPOCHS`, the recommended model's side from ``record``; defaults: those saved), once
-    per seed of ``seeds``;
+    per seed of ``seeds`` (default :data:`SEEDS`);
     loaded when saved, unless ``retrain``. Returns ``{"tail", "runs", "reference"}``: its runs, and the depth study's
     runs of its chosen depth (every seed), the reference it is compared with (:func:`depth_facts`)."""
     from helpers.studies.flowers.ranges import _defaults
@@ -98,17 +98,22 @@ def depth_probe(rec: dict | None = None, record: dict | None = None, seeds=(conf
     size = int(record["hparams"]["image_size"])
     runs = [run("accelerated", rec["learning_rate"], rec["momentum"], seed=s, epochs=config.DEEP_EPOCHS, data=data,
                 image_size=size, retrain=retrain, backbone_weights=backbone_weights, tail=config.DEPTH_PROBE_TAIL,
-                mirror=True, **kw) for s in seeds]
+                mirror=True, **kw) for s in seeds or config.SEEDS]
     return {"tail": config.DEPTH_PROBE_TAIL, "runs": runs, "reference": _chosen_runs(load_runs(kw.get("path")), record)}
 
 
 def saved_depth_probe(runs: dict, record: dict) -> dict | None:
-    """:func:`depth_probe` from the saved runs only (every seed saved; ``None`` when none is): for the report."""
+    """:func:`depth_probe` from the saved runs only, with the seeds of :data:`SEEDS` that are saved (``None`` when none
+    is, or when the depth study's chosen depth has no run of those seeds to compare with): for the notebook and the
+    report, which never train."""
     t, size = record["training"], int(record["hparams"]["image_size"])
     mine = [r for s in config.SEEDS if (r := runs.get(run_key(
         "accelerated", t["learning_rate"], (t.get("optimizer_config") or {}).get("momentum", 0.0), s, config.DEEP_EPOCHS,
         config.BATCH_SIZE, size, config.DEPTH_PROBE_TAIL, True)))]
-    return {"tail": config.DEPTH_PROBE_TAIL, "runs": mine, "reference": _chosen_runs(runs, record)} if mine else None
+    reference = _chosen_runs(runs, record)
+    if not mine or not {r["seed"] for r in mine} & {r["seed"] for r in reference}:
+        return None
+    return {"tail": config.DEPTH_PROBE_TAIL, "runs": mine, "reference": reference}
 
 
 def _chosen_runs(runs: dict, record: dict) -> list[dict]:

@@ -3,8 +3,11 @@ sat at the edge of the study's :data:`EPOCHS`, rerun longer with every seed (:da
 :data:`LONG_EPOCHS`; seconds each on the cached features), and the exploratory lead at the final side checked with every seed.
 
 Plain SGD at a constant rate, the same seed and the same batches: a long run's first epochs repeat the short run, so
-the best epoch within the short range and the best epoch overall come from one run per seed. Nothing here retrains a
-saved model; the sentences say what each result means for the saved ones. Validation only: no test photo is read.
+the best epoch within the short range and the best epoch overall come from one run per seed (the overall best is the
+best of more epochs on the same validation photos: it can only be lower). Nothing here retrains a saved model or a
+saved run of the study (the exploratory lead's own run is kept as made); the sentences say what each result means for
+the saved models. The checks were run after the saved models' test scores had been seen; they are judged on
+validation only, and no test photo is scored.
 """
 
 from __future__ import annotations
@@ -36,9 +39,15 @@ def edge_checks(rec: dict | None = None, record: dict | None = None, retrain: bo
     """
     rec, record = _defaults(rec, record)
 
+    saved = load_runs(kw.get("path"))
+
     def runs_of(lr, momentum, side, epochs):
-        return [run("accelerated", lr, momentum, seed=s, epochs=epochs, image_size=side, data=(data_by_size or {}).get(side),
-                    retrain=retrain, backbone_weights=backbone_weights, **kw) for s in seeds or config.SEEDS]
+        def one(s):
+            key = run_key("accelerated", lr, momentum, s, epochs, kw.get("batch_size", config.BATCH_SIZE), side)
+            mine = epochs != config.EPOCHS or key not in saved  # a study or exploratory run is never made again here
+            return run("accelerated", lr, momentum, seed=s, epochs=epochs, image_size=side, data=(data_by_size or {}).get(side),
+                       retrain=retrain and mine, backbone_weights=backbone_weights, **kw)
+        return [one(s) for s in seeds or config.SEEDS]
 
     return _checks(rec, record, load_runs(kw.get("path")), runs_of)  # the references: study runs, saved before
 
@@ -146,8 +155,9 @@ def sentences(checks: dict, rec: dict, n_val: int) -> list[str]:
         f"Against the recommended {rec['learning_rate']:g} within {config.EPOCHS} epochs ({num(f['reference_val_loss'])}), "
         f"the slow rate with {num(f['epochs'] / f['short_epochs'], 0)}× the epochs is {_WORDS[ref['verdict']]} "
         f"({signed(ref['loss_change'])} in loss, {_photos(ref['accuracy_gain'], n_val)})"
-        + (f": {s['learning_rate']:g} is slower, not worse, and {rec['learning_rate']:g} stays the choice because it gets "
-           "there in a fraction of the epochs." if ref["verdict"] == "within noise" else
+        + (f": {s['learning_rate']:g} is slower, not worse. The choice of {rec['learning_rate']:g} stands for the study's "
+           f"fixed budget of {config.EPOCHS} epochs, where it was made; with a budget this long the two would tie."
+           if ref["verdict"] == "within noise" else
            ": the choice of learning rate stands." if ref["verdict"] == "worse" else
            ": given the epochs, the smaller rate would have been the better choice."))
     s = checks["final_side"]
@@ -158,17 +168,20 @@ def sentences(checks: dict, rec: dict, n_val: int) -> list[str]:
         + (", inside the range" if f["inside"] else ", still at the edge") +
         f". Derived again at this side, the recommended epochs are {f['best_epoch_median']:g}, not the saved model's "
         f"{s['saved_epochs']}; the best validation loss within {s['saved_epochs']} epochs is {num(f['short_val_loss'])} "
-        f"against {num(f['val_loss'])} overall ({signed(f['val_loss'] - f['short_val_loss'])}, "
+        f"against {num(f['val_loss'])} overall, the best of more epochs on the same photos "
+        f"({signed(f['val_loss'] - f['short_val_loss'])}, "
         f"{_photos(f['val_accuracy'] - f['short_val_accuracy'], n_val)}): {_WORDS[f['verdict']]}"
         + (f" by the study's rule (the loss is lower by more than {num(config.NOISE_SE, 0)} standard errors, but the "
-           f"accuracy gain is under the bar of {_photos(f['bar'], n_val).lstrip('+')})" if f["loss_clear"] else "")
+           f"accuracy gain is under the bar of {_photos(f['bar'], n_val).lstrip('+')})"
+           if f["loss_clear"] and f["verdict"] == "within noise" else "")
         + (", so the saved brief's model keeps its epochs." if f["verdict"] != "better" else
            ": the saved brief's model stopped too early, a retrain for the longer budget is due."))
     s = checks.get("lead")
     if s:
         v = compare_seeds(s["reference"], s["runs"], n_val)
         out.append(
-            f"The exploratory lead, momentum {s['momentum']:g} at {s['image_size']}{NBSP}px, with {v['seeds']} seeds: "
+            f"The exploratory lead, momentum {s['momentum']:g} at {s['image_size']}{NBSP}px, with {v['seeds']} seeds (seed "
+            f"{config.SEED}, which picked it, among them): "
             f"{_WORDS[v['verdict']]} against momentum {rec['momentum']:g} ({signed(v['loss_change'])} in mean best "
             f"validation loss, {_photos(v['accuracy_gain'], n_val)})"
             + ("." if v["verdict"] != "better" else
@@ -183,15 +196,18 @@ def slow_rate_note(checks: dict | None, n_val: int) -> str:
     s = checks["smallest_rate"]
     f = edge_facts(s, n_val)
     ref = f["against_reference"]["verdict"]
-    return (f"Run for {f['epochs']} epochs instead of {f['short_epochs']}, {s['learning_rate']:g} is {_WORDS[ref]} "
+    return (f"That is at {f['short_epochs']} epochs: run for {f['epochs']}, {s['learning_rate']:g} is {_WORDS[ref]} "
             f"{'of' if ref == 'within noise' else 'than'} the recommended rate run for {config.EPOCHS} epochs"
             + (": slower, not worse." if ref == "within noise" else "."))
 
 
 def closes(checks: dict | None, n_val: int) -> dict:
-    """Which open edges the checks close: ``{"smallest_rate": bool, "final_side": bool}`` (the long range holds its
-    median best epoch inside it). Without checks, nothing is closed."""
+    """Which open edges the checks close: ``{"smallest_rate": bool, "final_side": bool}``. An edge is closed when the
+    long range holds its median best epoch inside it and the longer budget does not clearly beat what was chosen (a
+    clear gain leaves work to do: the edge stays listed). Without checks, nothing is closed."""
     if not checks:
         return {"smallest_rate": False, "final_side": False}
-    return {k: edge_facts(checks[k], n_val)["inside"] for k in ("smallest_rate", "final_side")}
+    slow, side = edge_facts(checks["smallest_rate"], n_val), edge_facts(checks["final_side"], n_val)
+    return {"smallest_rate": slow["inside"] and slow["against_reference"]["verdict"] != "better",
+            "final_side": side["inside"] and side["verdict"] != "better"}
 

@@ -340,9 +340,9 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
 
 
 #: What closing the open edges takes: new training, which this pass of the study does not do.
-LEFT_TO_DO = ("Closing these ranges needs new training of the backbone, chosen on validation: deeper starting points "
-              "down to the whole backbone, with augmentation; the depth study's epoch budgets extended until every "
-              "best epoch lies inside them; and every verdict on at least {seeds} seeds.")
+LEFT_TO_DO = ("Closing these ranges needs new training, chosen on validation: deeper starting points down to the whole "
+              "backbone, with augmentation; epoch budgets extended until every best epoch lies inside them; and every "
+              "verdict on at least {seeds} seeds.")
 
 
 def left_to_do(runs: dict | None = None) -> str:

@@ -98,7 +98,12 @@ def test_the_depth_probe_is_not_a_candidate_and_needs_three_seeds_for_a_verdict(
     assert len(found["runs"]) == 3 and {r["tail"] for r in found["reference"]} == {"block_10_expand"}
     f = probe.depth_facts(found, 496)
     assert f["verdict"] == "better" and f["against"] == "block_10_expand" and f["seeds"] == list(flowers.SEEDS)
-    assert "Over 3 seeds: better" in probe.depth_sentence(found, 496)
+    assert "Over 3 seeds the deeper start is clearly better than block_10_expand on validation: a model" in \
+        probe.depth_sentence(found, 496)
+    worse = {**found, "runs": [{**r, "history": {**r["history"], "val_loss": [v + 0.1 for v in r["history"]["val_loss"]]},
+                                "best_epoch": flowers.DEEP_EPOCHS} for r in found["runs"]]}
+    text = probe.depth_sentence(worse, 496)
+    assert "clearly worse than block_10_expand on validation within 20 epochs, but its best epochs sit at the edge" in text
     one = {**found, "runs": found["runs"][:1]}
     text = probe.depth_sentence(one, 496)
     assert "1 seed (42;" in text and "a direction, not a verdict" in text and "against 0.210 for block_10_expand" in text

@@ -139,20 +139,25 @@ def depth_facts(probe: dict, n_val: int) -> dict:
             "seconds": float(sum(sum(a["history"]["epoch_seconds"]) for a, _ in pairs))}
 
 
+_VERDICT = {"better": "clearly better than", "worse": "clearly worse than", "within noise": "within noise of"}
+
+
 def depth_sentence(probe: dict, n_val: int) -> str:
     """What the depth probe found, in one sentence of plain text (one seed: no verdict, a direction)."""
     f = depth_facts(probe, n_val)
     k, right = len(f["seeds"]), round((f["val_accuracy"] - f["ref_val_accuracy"]) * n_val)
+    edge = at_edge(sorted(f["best_epochs"])[(k - 1) // 2], f["epochs"])
     return (f"{f['tail']} (one starting point deeper) with mirror images, {k} seed{'s' if k > 1 else ''} "
             f"({', '.join(map(str, f['seeds']))}; {num(f['seconds'] / 60, 0)} minutes on 2 CPU cores): best validation loss "
             f"{num(f['val_loss'])} against {num(f['ref_val_loss'])} for {f['against']} on the same "
             f"seed{'s' if k > 1 else ''} ({signed(f['val_loss'] - f['ref_val_loss'])}, {signed(right, 0)} "
             f"{'photo' if abs(right) == 1 else 'photos'} of the {count(n_val)} in validation), best epoch"
             f"{'s' if k > 1 else ''} {', '.join(map(str, f['best_epochs']))} of {f['epochs']}"
-            + (" (at the edge: its loss was still falling)" if at_edge(sorted(f["best_epochs"])[(k - 1) // 2], f["epochs"])
-               else "") + ". "
+            + (" (at the edge: its loss was still falling)" if edge else "") + ". "
             + (f"With {k} seed{'s' if k > 1 else ''} this is a direction, not a verdict ({config.MIN_SEEDS} seeds needed); "
                "no model was trained from it." if k < config.MIN_SEEDS else
-               f"Over {k} seeds: {f['verdict']}" + (" — the deeper start helps; a model from it would need training and "
-                                                     "one test score." if f["verdict"] == "better" else "."))
-            )
+               f"Over {k} seeds the deeper start is {_VERDICT[f['verdict']]} {f['against']} on validation"
+               + (": a model from it would need training and one test score." if f["verdict"] == "better" else
+                  f" within {f['epochs']} epochs" + (", but its best epochs sit at the edge of that budget, so the "
+                                                     "depth range is closed for this budget only; no model was trained "
+                                                     "from it." if edge else "; no model was trained from it."))))

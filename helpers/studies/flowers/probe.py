@@ -5,9 +5,11 @@ the deepest candidate), and what notebook 08 and the flower report say about the
 
 from __future__ import annotations
 
+import numpy as np
+
 from helpers.studies.flowers import config
 from helpers.studies.flowers.final_models import deep_choice, depth_study
-from helpers.studies.flowers.evidence import compare_seeds
+from helpers.studies.flowers.evidence import compare_seeds, seed_scores
 from helpers.studies.flowers.runs import depth_runs, load_runs, run, run_key
 from helpers.studies.flowers.story import at_edge
 from helpers.studies.flowers.wording import count, num, pct, signed
@@ -128,13 +130,15 @@ def depth_facts(probe: dict, n_val: int) -> dict:
     seeds); the probe's CPU seconds."""
     ref = {r["seed"]: r for r in probe["reference"]}
     pairs = [(r, ref[r["seed"]]) for r in probe["runs"] if r["seed"] in ref]
-    best = lambda r: (min(r["history"]["val_loss"]), r["history"]["val_accuracy"][r["best_epoch"] - 1])  # noqa: E731
+    mine, theirs = seed_scores([a for a, _ in pairs]), seed_scores([b for _, b in pairs])  # {seed: (loss, accuracy)}
     v = compare_seeds([b for _, b in pairs], [a for a, _ in pairs], n_val)
+
+    def mean(scores, i):
+        return float(np.mean([x[i] for x in scores.values()]))
+
     return {"tail": probe["tail"], "against": probe["reference"][0].get("tail", "head"), "seeds": [a["seed"] for a, _ in pairs],
-            "val_loss": float(sum(best(a)[0] for a, _ in pairs) / len(pairs)),
-            "ref_val_loss": float(sum(best(b)[0] for _, b in pairs) / len(pairs)),
-            "val_accuracy": float(sum(best(a)[1] for a, _ in pairs) / len(pairs)),
-            "ref_val_accuracy": float(sum(best(b)[1] for _, b in pairs) / len(pairs)),
+            "val_loss": mean(mine, 0), "ref_val_loss": mean(theirs, 0),
+            "val_accuracy": mean(mine, 1), "ref_val_accuracy": mean(theirs, 1),
             "best_epochs": [a["best_epoch"] for a, _ in pairs], "epochs": config.DEEP_EPOCHS, "verdict": v["verdict"],
             "seconds": float(sum(sum(a["history"]["epoch_seconds"]) for a, _ in pairs))}
 

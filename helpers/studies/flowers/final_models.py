@@ -34,6 +34,14 @@ def recommend(runs: list[dict] | None = None, image_size: int | None = None) -> 
             "val_accuracy_mean": float(best["val_accuracy_mean"]), "seeds": int(best["seeds"]), "image_size": size}
 
 
+def saved_recommendation(rec: dict | None = None, record: dict | None = None) -> tuple[dict, dict]:
+    """``rec`` and ``record``, or the saved recommendation (:func:`recommend`) and the recommended model's record:
+    the defaults of the checks run after the study (``ranges``, ``probe``)."""
+    from helpers.models import weights_store
+
+    return rec or recommend(), record or weights_store.load_record(config.RECOMMENDED)
+
+
 def size_check(rec: dict | None = None, sizes=config.FINAL_IMAGE_SIZES, seeds=config.SEEDS, retrain: bool = False,
                backbone_weights="imagenet", data_by_size: dict | None = None, **kw):
     """The recommended SGD settings rerun (accelerated, every seed) at each input side of ``sizes``.

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.studies.flowers import config
-from helpers.studies.flowers.final_models import deep_choice, depth_study
+from helpers.studies.flowers.final_models import deep_choice, depth_study, saved_recommendation
 from helpers.studies.flowers.evidence import compare_seeds, seed_scores
 from helpers.studies.flowers.runs import depth_runs, load_runs, run, run_key
 from helpers.studies.flowers.story import at_edge
-from helpers.studies.flowers.wording import count, num, pct, signed
+from helpers.studies.flowers.wording import VERDICT, count, num, pct, signed
 
 
 def epoch_probe(rec: dict | None = None, choice: dict | None = None, retrain: bool = False, data: dict | None = None,
@@ -94,9 +94,7 @@ def depth_probe(rec: dict | None = None, record: dict | None = None, seeds=None,
     per seed of ``seeds`` (default :data:`SEEDS`);
     loaded when saved, unless ``retrain``. Returns ``{"tail", "runs", "reference"}``: its runs, and the depth study's
     runs of its chosen depth (every seed), the reference it is compared with (:func:`depth_facts`)."""
-    from helpers.studies.flowers.ranges import _defaults
-
-    rec, record = _defaults(rec, record)
+    rec, record = saved_recommendation(rec, record)
     size = int(record["hparams"]["image_size"])
     runs = [run("accelerated", rec["learning_rate"], rec["momentum"], seed=s, epochs=config.DEEP_EPOCHS, data=data,
                 image_size=size, retrain=retrain, backbone_weights=backbone_weights, tail=config.DEPTH_PROBE_TAIL,
@@ -143,9 +141,6 @@ def depth_facts(probe: dict, n_val: int) -> dict:
             "seconds": float(sum(sum(a["history"]["epoch_seconds"]) for a, _ in pairs))}
 
 
-_VERDICT = {"better": "clearly better than", "worse": "clearly worse than", "within noise": "within noise of"}
-
-
 def depth_sentence(probe: dict, n_val: int) -> str:
     """What the depth probe found, in one sentence of plain text (one seed: no verdict, a direction)."""
     f = depth_facts(probe, n_val)
@@ -160,7 +155,8 @@ def depth_sentence(probe: dict, n_val: int) -> str:
             + (" (at the edge: its loss was still falling)" if edge else "") + ". "
             + (f"With {k} seed{'s' if k > 1 else ''} this is a direction, not a verdict ({config.MIN_SEEDS} seeds needed); "
                "no model was trained from it." if k < config.MIN_SEEDS else
-               f"Over {k} seeds the deeper start is {_VERDICT[f['verdict']]} {f['against']} on validation"
+               f"Over {k} seeds the deeper start is {VERDICT[f['verdict']]} "
+               f"{'of' if f['verdict'] == 'within noise' else 'than'} {f['against']} on validation"
                + (": a model from it would need training and one test score." if f["verdict"] == "better" else
                   f" within {f['epochs']} epochs" + (", but its best epochs sit at the edge of that budget, so the "
                                                      "depth range is closed for this budget only; no model was trained "

@@ -16,11 +16,9 @@ import numpy as np
 
 from helpers.studies.flowers import config
 from helpers.studies.flowers.evidence import compare_seeds
+from helpers.studies.flowers.final_models import saved_recommendation
 from helpers.studies.flowers.runs import exploratory_runs, load_runs, run, run_key, setting_runs, study_runs
-from helpers.studies.flowers.wording import NBSP, count, num, signed
-
-_WORDS = {"better": "clearly better", "worse": "clearly worse", "within noise": "within noise"}
-
+from helpers.studies.flowers.wording import NBSP, VERDICT, count, num, signed
 
 def edge_checks(rec: dict | None = None, record: dict | None = None, retrain: bool = False,
                 data_by_size: dict | None = None, backbone_weights="imagenet", seeds=None, **kw) -> dict:
@@ -37,7 +35,7 @@ def edge_checks(rec: dict | None = None, record: dict | None = None, retrain: bo
     ``rec``: :func:`recommend`'s output; ``record``: the recommended model's (defaults: those saved); ``data_by_size``: ``{side: splits}``
     (default: read only for runs not saved yet); ``kw`` go to :func:`run` (tests: ``batch_size``, ``path``).
     """
-    rec, record = _defaults(rec, record)
+    rec, record = saved_recommendation(rec, record)
 
     saved = load_runs(kw.get("path"))
 
@@ -50,14 +48,6 @@ def edge_checks(rec: dict | None = None, record: dict | None = None, retrain: bo
         return [one(s) for s in seeds or config.SEEDS]
 
     return _checks(rec, record, load_runs(kw.get("path")), runs_of)  # the references: study runs, saved before
-
-
-def _defaults(rec: dict | None, record: dict | None) -> tuple[dict, dict]:
-    """``rec`` and ``record``, or the saved recommendation and recommended model's record."""
-    from helpers.models import weights_store
-    from helpers.studies.flowers.final_models import recommend
-
-    return rec or recommend(), record or weights_store.load_record(config.RECOMMENDED)
 
 
 def saved_edge_checks(runs: dict, rec: dict, record: dict, seeds=None) -> dict | None:
@@ -153,7 +143,7 @@ def sentences(checks: dict, rec: dict, n_val: int) -> list[str]:
         + (", inside the range" if f["inside"] else ", still at the edge") +
         f"; best validation loss {num(f['val_loss'])} against {num(f['short_val_loss'])} within {f['short_epochs']} epochs. "
         f"Against the recommended {rec['learning_rate']:g} within {config.EPOCHS} epochs ({num(f['reference_val_loss'])}), "
-        f"the slow rate with {num(f['epochs'] / f['short_epochs'], 0)}× the epochs is {_WORDS[ref['verdict']]} "
+        f"the slow rate with {num(f['epochs'] / f['short_epochs'], 0)}× the epochs is {VERDICT[ref['verdict']]} "
         f"({signed(ref['loss_change'])} in loss, {_photos(ref['accuracy_gain'], n_val)})"
         + (f": {s['learning_rate']:g} is slower, not worse. The choice of {rec['learning_rate']:g} stands for the study's "
            f"fixed budget of {config.EPOCHS} epochs, where it was made; with a budget this long the two would tie."
@@ -170,7 +160,7 @@ def sentences(checks: dict, rec: dict, n_val: int) -> list[str]:
         f"{s['saved_epochs']}; the best validation loss within {s['saved_epochs']} epochs is {num(f['short_val_loss'])} "
         f"against {num(f['val_loss'])} overall, the best of more epochs on the same photos "
         f"({signed(f['val_loss'] - f['short_val_loss'])}, "
-        f"{_photos(f['val_accuracy'] - f['short_val_accuracy'], n_val)}): {_WORDS[f['verdict']]}"
+        f"{_photos(f['val_accuracy'] - f['short_val_accuracy'], n_val)}): {VERDICT[f['verdict']]}"
         + (f" by the study's rule (the loss is lower by more than {num(config.NOISE_SE, 0)} standard errors, but the "
            f"accuracy gain is under the bar of {_photos(f['bar'], n_val).lstrip('+')})"
            if f["loss_clear"] and f["verdict"] == "within noise" else "")
@@ -182,7 +172,7 @@ def sentences(checks: dict, rec: dict, n_val: int) -> list[str]:
         out.append(
             f"The exploratory lead, momentum {s['momentum']:g} at {s['image_size']}{NBSP}px, with {v['seeds']} seeds (seed "
             f"{config.SEED}, which picked it, among them): "
-            f"{_WORDS[v['verdict']]} against momentum {rec['momentum']:g} ({signed(v['loss_change'])} in mean best "
+            f"{VERDICT[v['verdict']]} against momentum {rec['momentum']:g} ({signed(v['loss_change'])} in mean best "
             f"validation loss, {_photos(v['accuracy_gain'], n_val)})"
             + ("." if v["verdict"] != "better" else
                f": at this side momentum {s['momentum']:g} would be the better recommendation."))
@@ -196,7 +186,7 @@ def slow_rate_note(checks: dict | None, n_val: int) -> str:
     s = checks["smallest_rate"]
     f = edge_facts(s, n_val)
     ref = f["against_reference"]["verdict"]
-    return (f"That is at {f['short_epochs']} epochs: run for {f['epochs']}, {s['learning_rate']:g} is {_WORDS[ref]} "
+    return (f"That is at {f['short_epochs']} epochs: run for {f['epochs']}, {s['learning_rate']:g} is {VERDICT[ref]} "
             f"{'of' if ref == 'within noise' else 'than'} the recommended rate run for {config.EPOCHS} epochs"
             + (": slower, not worse." if ref == "within noise" else "."))
 

@@ -10,6 +10,10 @@ MINUS = "\u2212"
 NBSP = "\u00a0"
 
 
+#: A verdict of ``evidence.compare_seeds`` in words.
+VERDICT = {"better": "clearly better", "worse": "clearly worse", "within noise": "within noise"}
+
+
 def num(x: float, digits: int = 3) -> str:
     """A number with ``digits`` decimals and thousands separators (``1,234.500``; a true minus sign)."""
     return f"{x:,.{digits}f}".replace("-", MINUS)

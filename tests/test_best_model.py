@@ -181,4 +181,11 @@ def test_round_two_effects_name_what_each_control_differs_in_and_compare_with_th
     verdicts = round_two.effects().set_index(["student", "against"])["verdict"].to_dict()
     assert verdicts[("fashion_vgg_bn_kd", "control (fashion_vgg_bn_ema: no teacher)")] == "within the seed spread"
     assert verdicts[("fashion_vgg_bn_kd_w48", "control (fashion_vgg_bn_kd: width 32)")] == "larger than the seed spread"
+    assert ("fashion_vgg_bn_kd_w48", "control (fashion_vgg_bn_ema_w48: no teacher)") not in rows   # not saved: left out
+    name = "fashion_vgg_bn_ema_w48"   # the wider student's no-teacher twin, once saved: a second control
+    (paths.weights_dir() / f"{name}.json").write_text(json.dumps({"name": name, "metrics": {"val": {"accuracy": 0.950}}}))
+    (paths.weights_dir() / f"{name}.weights.h5").write_bytes(b"")
+    rows = round_two.effects().set_index(["student", "against"])["change (points)"].to_dict()
+    assert rows[("fashion_vgg_bn_kd_w48", "control (fashion_vgg_bn_ema_w48: no teacher)")] == pytest.approx(0.2)
+    assert best_model.get(name).hparams["width"] == 48 and "distillation" not in best_model.get(name).training
     assert all(best_model.get(s).hparams["width"] == w for s, w in (("fashion_vgg_bn_kd", 32), ("fashion_vgg_bn_kd_w48", 48)))

@@ -1,6 +1,7 @@
 """The modern training recipe: optimizer settings, a cosine schedule with warm-up, label smoothing."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import TINY_FIT
 
@@ -69,4 +70,11 @@ def test_best_model_experiment_trains_tiny_and_logs(tiny_fashion, monkeypatch, t
     df = best_model.write_log()
     assert list(df["name"]) == ["fashion_vgg_bn"] and (tmp_path / "experiments.csv").is_file()
     assert df.loc[0, "val_accuracy"] == rec["metrics"]["val"]["accuracy"] and df.loc[0, "epochs"] == 2
+    assert df.loc[0, "kind"] == "single model" and pd.isna(df.loc[0, "gpu_training_seconds"])  # a CPU run
+    combined = pd.DataFrame([{"name": "fashion_vgg_bn + TTA x5", "kind": "test-time augmentation",
+                              "members": "fashion_vgg_bn", "val_accuracy": 0.5, "images_per_s": 100.0,
+                              "cpu_training_seconds": 1.0, "cpu_training": "measured"}])
+    df = best_model.write_log(candidates=pd.concat([combined.assign(kind="single model"), combined]))
+    assert list(df["kind"]) == ["single model", "test-time augmentation"]  # a single model is logged once
+    assert df.loc[1, "members"] == "fashion_vgg_bn" and pd.isna(df.loc[1, "epochs"])
     assert best_model_command.main(["train", "nope"]) != 0

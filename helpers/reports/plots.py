@@ -176,38 +176,37 @@ def refit_curve(curve, verdict: dict, noise_points: float | None = None, ax=None
     return ax.figure
 
 
-def plot_accuracy_vs_cost(candidates, ax_pair=None, deployed: str | None = None, labelled: int = 6):
+def plot_accuracy_vs_cost(candidates, ax_pair=None, deployed: str | None = None, labelled: int = 6,
+                          highlight: str | None = None):
     """Validation accuracy against training hours on 2 CPU cores and against images/s (batch 512), one point per
     candidate (:func:`helpers.studies.best_model.candidate_table`), coloured by kind, with the best-model study's
-    training budget and speed bar. The ``deployed`` candidate is a red star; names are written for it, the most
-    accurate candidate and the ``labelled`` most accurate single models only, staggered so that they do not overlap."""
+    training budget and speed bar. The ``deployed`` candidate is a red star (``highlight``, e.g. the model it
+    replaced, a black ring); names are written for these, the most accurate candidate and the ``labelled`` most
+    accurate single models only, in a column beside the points, moved apart so that no two overlap."""
     import matplotlib.pyplot as plt
 
     from helpers.studies.best_model.config import BUDGET_SECONDS, SPEED_TARGET
 
     if ax_pair is None:
-        fig, ax_pair = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+        fig, ax_pair = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
     else:
         fig = ax_pair[0].figure
     singles = candidates[candidates["kind"] == "single model"]
     named = set(singles.nlargest(labelled, "val_accuracy")["name"])
-    named |= {deployed, candidates.loc[candidates["val_accuracy"].idxmax(), "name"]} - {None}
+    named |= {deployed, highlight, candidates.loc[candidates["val_accuracy"].idxmax(), "name"]} - {None}
     for ax, col, label in ((ax_pair[0], "cpu_training_seconds", "training time on 2 CPU cores (hours; measured or estimated)"),
                            (ax_pair[1], "images_per_s", "images/s at batch 512 (2-core CPU)")):
         d = candidates.dropna(subset=[col])
         x_of = (lambda v: v / 3600) if col == "cpu_training_seconds" else (lambda v: v)
         for kind, g in d.groupby("kind", sort=False):
             ax.scatter(x_of(g[col]), g["val_accuracy"], s=26, label=kind, alpha=0.8)
-        shown = d[d["name"].isin(named)].sort_values("val_accuracy")
-        for k, (_, r) in enumerate(shown.iterrows()):
-            short = " + ".join(m.replace("fashion_", "") for m in r["name"].split(" + "))
-            ax.annotate(short, (x_of(r[col]), r["val_accuracy"]), fontsize=6.5, xytext=(4, -9 + 9 * (k % 3)),
-                        textcoords="offset points", fontweight="bold" if r["name"] == deployed else "normal",
-                        arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "grey"})
-        if deployed is not None and deployed in set(d["name"]):
-            r = d[d["name"] == deployed].iloc[0]
-            ax.scatter([x_of(r[col])], [r["val_accuracy"]], marker="*", s=200, c="red", zorder=5,
-                       label="deployed" if ax is ax_pair[0] else None)
+        for name, style in ((deployed, dict(marker="*", s=200, c="red", label="deployed")),
+                            (highlight, dict(marker="o", s=110, facecolors="none", edgecolors="black", lw=1.2,
+                                             label=f"{highlight} (replaced)" if highlight else None))):
+            if name is not None and name in set(d["name"]):
+                r = d[d["name"] == name].iloc[0]
+                ax.scatter([x_of(r[col])], [r["val_accuracy"]], zorder=5,
+                           **{k: v for k, v in style.items() if k != "label" or ax is ax_pair[0]})
         ax.set_xscale("log")
         if col == "images_per_s":
             ax.axvline(SPEED_TARGET, color="grey", ls=":", lw=1)
@@ -215,12 +214,37 @@ def plot_accuracy_vs_cost(candidates, ax_pair=None, deployed: str | None = None,
         else:
             ax.axvline(BUDGET_SECONDS / 3600, color="grey", ls=":", lw=1)
             ax.text(BUDGET_SECONDS / 3600, ax.get_ylim()[0], " budget", fontsize=7, color="grey", va="bottom")
+        _label_apart(ax, d[d["name"].isin(named)], col, x_of, deployed)
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     ax_pair[0].set_ylabel("validation accuracy")
-    ax_pair[0].legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    handles, names = ax_pair[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=7.5, loc="lower center", ncol=len(names), frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))   # the legend below the panels, clear of every point and label
     return fig
+
+
+def _label_apart(ax, shown, col, x_of, bold=None, gap_pt: float = 8.5):
+    """Names of the ``shown`` points, each joined to its point by a thin line (points left of the axis' middle
+    labelled to their right, the others to their left), every two labels at least ``gap_pt`` points apart
+    vertically and as close to their points' heights as that allows."""
+    ax.autoscale_view()
+    lo, hi = np.log10(ax.get_xlim())
+    rows = sorted((r for _, r in shown.iterrows()), key=lambda r: r["val_accuracy"])
+    if not rows:
+        return
+    ys = np.array([ax.transData.transform((x_of(r[col]), r["val_accuracy"]))[1] for r in rows]) * 72 / ax.figure.dpi
+    placed = ys.copy()
+    for i in range(1, len(placed)):
+        placed[i] = max(placed[i], placed[i - 1] + gap_pt)
+    placed -= (placed - ys).mean()   # the labels centred on their points; the gaps are kept
+    for r, y, want in zip(rows, ys, placed):
+        right = np.log10(x_of(r[col])) < (lo + hi) / 2
+        short = " + ".join(m.replace("fashion_", "") for m in r["name"].split(" + "))
+        ax.annotate(short, (x_of(r[col]), r["val_accuracy"]), fontsize=6.5, xytext=(14 if right else -14, want - y),
+                    textcoords="offset points", ha="left" if right else "right", va="center",
+                    fontweight="bold" if r["name"] == bold else "normal",
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "grey"})
 
 
 def reliability_diagram(y, before, after, bins: int | None = None, title: str | None = None):

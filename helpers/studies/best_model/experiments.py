@@ -136,6 +136,12 @@ ROUND_TWO = {e.name: e for e in [
                "fashion_vgg_bn_kd, the same recipe and budget at width 32", "vgg_bn",
                dict(VGG_BN, width=STUDENT_WIDTH),
                dict(RECIPE, epochs=KD_EPOCHS, distillation=KD, ema_momentum=EMA_MOMENTUM), refit=False),
+    Experiment("fashion_vgg_bn_ema_w48", "distillation",
+               "the wider student's control: the same network (width 48), recipe, budget, seed and weight averaging "
+               "as fashion_vgg_bn_kd_w48, without the teacher: how much of the deployed student's gain is the teacher's",
+               "vgg_bn",
+               dict(VGG_BN, width=STUDENT_WIDTH),
+               dict(RECIPE, epochs=KD_EPOCHS, ema_momentum=EMA_MOMENTUM), refit=False),
 ]}
 
 

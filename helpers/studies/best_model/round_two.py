@@ -1,8 +1,8 @@
 """Round two of notebook 05: the teacher, the distilled students, their controls, and the deployment decision.
 
-Each student is compared with the networks that differ from it in one respect only: its *control* (the same network,
-recipe and budget without the teacher; for the wider student, the distilled student at round one's width), and round
-one's two seeds at that budget (which also tell how far two runs of one recipe land apart: the noise an effect has to
+Each student is compared with the networks that differ from it in one respect only: its *controls* (the same network,
+recipe and budget without the teacher; for the wider student also the distilled student at round one's width), and
+round one's two seeds at that budget (which also tell how far two runs of one recipe land apart: the noise an effect has to
 beat). Without a lent GPU every claim rests on one run, and the
 round-one seed spread at the same budget is quoted beside it.
 """
@@ -16,16 +16,21 @@ from helpers.models import weights_store
 from helpers.studies.best_model import config
 from helpers.studies.best_model.costs import cpu_training_seconds, inference_speeds, trained_on
 
-#: Each student; its *control*, the saved network that differs from it in one respect (``differs``: that respect;
-#: None: none was trained); and round one's two seeds at the same budget, whose spread is the noise an effect has to
-#: beat (for the wider student they are also the width-32 network without the teacher).
+#: Each student; its *controls*, the saved networks that differ from it in one respect (``{name: that respect}``;
+#: empty: none was trained; one not yet saved is left out); and round one's two seeds at the same budget, whose spread
+#: is the noise an effect has to beat (for the wider student they are also the width-32 network without the teacher).
 COMPARISONS = {
-    "fashion_vgg_bn_kd": {"control": "fashion_vgg_bn_ema", "differs": "no teacher",
+    "fashion_vgg_bn_kd": {"controls": {"fashion_vgg_bn_ema": "no teacher"},
                           "seeds": ("fashion_vgg_bn", "fashion_vgg_bn_seed43")},
-    "fashion_vgg_bn_kd_long": {"control": None, "seeds": ("fashion_vgg_bn_long", "fashion_vgg_bn_long_seed43")},
-    "fashion_vgg_bn_kd_w48": {"control": "fashion_vgg_bn_kd", "differs": "width 32",
+    "fashion_vgg_bn_kd_long": {"controls": {}, "seeds": ("fashion_vgg_bn_long", "fashion_vgg_bn_long_seed43")},
+    "fashion_vgg_bn_kd_w48": {"controls": {"fashion_vgg_bn_ema_w48": "no teacher", "fashion_vgg_bn_kd": "width 32"},
                               "seeds": ("fashion_vgg_bn", "fashion_vgg_bn_seed43")},
 }
+
+
+def controls(student: str) -> dict:
+    """``{control: the respect it differs in}`` for ``student``, the saved ones only."""
+    return {c: d for c, d in COMPARISONS[student]["controls"].items() if weights_store.exists(c)}
 
 
 def seed_spread(student: str) -> float:
@@ -44,7 +49,7 @@ def student_table(names=None) -> pd.DataFrame:
     averaging, where it was trained, CPU hours (measured on a CPU, or estimated for a GPU run), validation accuracy
     and loss, images/s."""
     names = names or list(dict.fromkeys(n for s in students() for n in
-                                        (s, COMPARISONS[s]["control"], *COMPARISONS[s]["seeds"]) if n))
+                                        (s, *controls(s), *COMPARISONS[s]["seeds"])))
     speeds = inference_speeds()
     rows = []
     for n in names:
@@ -65,14 +70,11 @@ def effects() -> pd.DataFrame:
     rows = []
     for s in students():
         c = COMPARISONS[s]
-        val = {n: weights_store.load_record(n)["metrics"]["val"]["accuracy"]
-               for n in (s, *(x for x in (c["control"], *c["seeds"]) if x))}
+        val = {n: weights_store.load_record(n)["metrics"]["val"]["accuracy"] for n in (s, *controls(s), *c["seeds"])}
         spread = seed_spread(s)
-        for against, ref in ((f"control ({c['control']}: {c.get('differs')})", val.get(c["control"])),
-                             (f"round one's two seeds (mean of {' and '.join(c['seeds'])})",
-                              np.mean([val[x] for x in c["seeds"]]))):
-            if ref is None:
-                continue
+        for against, ref in ((*((f"control ({n}: {d})", val[n]) for n, d in controls(s).items()),
+                              (f"round one's two seeds (mean of {' and '.join(c['seeds'])})",
+                               np.mean([val[x] for x in c["seeds"]])))):
             d = (val[s] - ref) * 100
             rows.append({"student": s, "against": against, "change (points)": round(d, 2),
                          "seed spread (points)": round(spread, 2),
@@ -81,10 +83,11 @@ def effects() -> pd.DataFrame:
 
 
 def candidates(round_one_deployed: str) -> pd.DataFrame:
-    """Round one's deployed model and every saved student, as :func:`selection.deployment_choice` reads them."""
+    """Round one's deployed model and every saved network of round two (the students and their controls, which meet
+    the same speed bar), as :func:`selection.deployment_choice` reads them."""
     speeds = inference_speeds()
     rows = []
-    for n in [round_one_deployed, *students()]:
+    for n in dict.fromkeys([round_one_deployed, *(m for s in students() for m in (s, *controls(s)))]):
         seconds, how = cpu_training_seconds(n)
         rows.append({"name": n, "kind": "single model", "members": n,
                      "val_accuracy": weights_store.load_record(n)["metrics"]["val"]["accuracy"],

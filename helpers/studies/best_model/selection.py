@@ -22,25 +22,49 @@ if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
     import pandas as pd
 
 
-def experiment_log(names=None):
-    """One row per saved experiment (and earlier saved models given in ``names``), as a DataFrame."""
+def experiment_log(names=None, candidates=None):
+    """One row per saved experiment (and other saved models given in ``names``: earlier models, the teacher, a saved
+    ensemble), then one per combined candidate of ``candidates`` (:func:`candidate_table` rows that are not single
+    models: test-time augmentation, ensembles), as a DataFrame. Training time is split by where it ran: the seconds
+    on a GPU (empty for a CPU run) and the cost on the team's 2-core CPU (measured there, or estimated)."""
     import pandas as pd
 
     speeds = inference_speeds()
     rows = []
     for name in names or [n for n in EXPERIMENTS if weights_store.exists(n)]:
         rec = weights_store.load_record(name)
-        t = rec.get("training", {})
+        t, notes = rec.get("training", {}), rec.get("notes", {})
         e = EXPERIMENTS.get(name)
-        rows.append({"name": name, "direction": e.direction if e else rec.get("notes", {}).get("direction", "earlier model"),
-                     "idea": e.idea if e else rec.get("notes", {}).get("idea", ""),
+        members = [m["name"] for m in rec.get("members", [])]
+        where = (" / ".join(sorted({trained_on(weights_store.load_record(m)) for m in members})) if members
+                 else trained_on(rec))
+        rows.append({"name": name, "kind": "ensemble" if members else "single model",
+                     "members": " + ".join(members) or name,
+                     "direction": e.direction if e else notes.get("direction", "combining models" if members else "earlier model"),
+                     "idea": e.idea if e else notes.get("idea", ""),
                      "parameters": json.dumps(rec.get("hparams", {}), sort_keys=True),
-                     "epochs": t.get("refit", {}).get("epochs", t.get("epochs_run")),
-                     "trained_on": trained_on(rec), "training_seconds": weights_store.training_seconds(rec),
+                     "epochs": t.get("refit", {}).get("epochs", t.get("epochs_run")), "trained_on": where,
+                     "gpu_training_seconds": None if members or where == "CPU" else weights_store.training_seconds(rec),
                      **dict(zip(("cpu_training_seconds", "cpu_training"), cpu_training_cost(rec))),
                      "val_accuracy": rec["metrics"]["val"]["accuracy"], "val_loss": rec["metrics"]["val"]["loss"],
                      "inference_images_per_s": speeds.get(name)})
-    return pd.DataFrame(rows)
+    combined = candidates[candidates["kind"] != "single model"] if candidates is not None else []
+    for _, c in getattr(combined, "iterrows", lambda: [])():
+        rows.append({"name": c["name"], "kind": c["kind"], "members": c["members"], "direction": "combining models",
+                     "idea": f"{c['kind']} of saved models (their validation outputs combined; nothing trained)",
+                     "cpu_training_seconds": c["cpu_training_seconds"], "cpu_training": c["cpu_training"],
+                     "val_accuracy": round(float(c["val_accuracy"]), 6), "inference_images_per_s": round(float(c["images_per_s"]), 1)})
+    return pd.DataFrame(rows, columns=["name", "kind", "members", "direction", "idea", "parameters", "epochs",
+                                       "trained_on", "gpu_training_seconds", "cpu_training_seconds", "cpu_training",
+                                       "val_accuracy", "val_loss", "inference_images_per_s"])
+
+
+def write_log(names=None, candidates=None):
+    """:func:`experiment_log` written to :data:`EXPERIMENTS_CSV`."""
+    df = experiment_log(names, candidates)
+    config.EXPERIMENTS_CSV.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(config.EXPERIMENTS_CSV, index=False)
+    return df
 
 
 def export_summary(path=None, **items):
@@ -48,13 +72,6 @@ def export_summary(path=None, **items):
     from helpers.core.results import write_summary
 
     return write_summary(path or config.SUMMARY_JSON, **items)
-
-
-def write_log(names=None):
-    df = experiment_log(names)
-    config.EXPERIMENTS_CSV.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(config.EXPERIMENTS_CSV, index=False)
-    return df
 
 
 def ensemble_candidates(names=None, min_members: int = 2, max_members: int = 4):

@@ -291,6 +291,7 @@ def _flowers(records: dict) -> dict | None:
 def _gear(records: dict) -> dict | None:
     """The gear study's own CNN and transfer model as notebook 09 chose them (``results/gear/choice.json``; before
     it has run, the best validation accuracy of each kind)."""
+    from helpers.studies.flowers.evidence import accuracy_interval
     from helpers.studies.gear import comparison
 
     choice = comparison.load_choice()
@@ -305,7 +306,8 @@ def _gear(records: dict) -> dict | None:
     cnn, tl = pick("own_cnn", False), pick("transfer", True)
     if cnn is None or tl is None:
         return None
-    return {"cnn_test": cnn["metrics"]["test"]["accuracy"], "tl_test": tl["metrics"]["test"]["accuracy"]}
+    return {"cnn_test": cnn["metrics"]["test"]["accuracy"], "tl_test": tl["metrics"]["test"]["accuracy"],
+            "cnn": accuracy_interval(cnn["metrics"]["test"]), "tl": accuracy_interval(tl["metrics"]["test"])}
 
 
 def draw_figures(data: dict, folder: Path) -> list[Path]:

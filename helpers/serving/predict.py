@@ -8,8 +8,9 @@ rule's verdict: ``false`` means "probably not one of the task's items, do not ac
 A missing, corrupt or non-image file
 gives ``{"file", "error"}`` instead and the exit status is 1. Any size, mode or format is accepted:
 the task converts the photo to the model's input. Without ``--model`` the task's deployed model is used:
-the one ``weights/deployed.txt`` names (notebook 05 chose it on validation accuracy, speed and training
-budget), otherwise the saved model with the best *validation* accuracy (model choice never looks at the
+the one ``weights/deployed.txt`` names (one line per task, written by the notebook that chose it on
+validation: 05 for ``fashion``, under the speed bar and the training budget; 08 for ``flowers``; 09 for ``gear``),
+otherwise the saved model with the best *validation* accuracy (model choice never looks at the
 test set).
 """
 
@@ -23,8 +24,8 @@ from helpers.models import weights_store
 
 
 def best_model_name(task: str) -> str:
-    """The model deployed for ``task``: the one named in ``weights/deployed.txt`` (notebook 05 names the
-    Fashion-MNIST model it chose under the speed bar and the training budget), otherwise the saved model
+    """The model deployed for ``task``: the one named in ``weights/deployed.txt`` (notebooks 05, 08 and 09 each
+    write their task's line), otherwise the saved model
     with the highest validation accuracy."""
     names = weights_store.list_names(task)
     if not names:

@@ -19,8 +19,8 @@ RECIPE = dict(optimizer="adamw", learning_rate=2e-3, optimizer_config={"weight_d
               schedule={"kind": "cosine", "warmup_epochs": 2, "final_fraction": 0.01}, label_smoothing=0.1,
               batch_size=128, patience=None, monitor="val_accuracy")
 
-#: The epoch budget of our own networks. One VGG-BN epoch takes about 2.7 minutes on the team's 2-core
-#: CPU (AVX2, float32), so 28 epochs are about 80 minutes: one run fits a working session, and the networks'
+#: The epoch budget of our own networks. One VGG-BN epoch takes about 3 minutes on the team's 2-core CPU (float32;
+#: the measured run and the estimates are in notebook 05's cost table), so 28 epochs fit a working session, and the networks'
 #: measured and estimated costs (notebook 05's cost table) are checked against the brief's 3 hours. No refit on training + validation: a fixed cosine budget
 #: has no epoch count to choose, a refit would double the cost, and a model that never saw the
 #: validation split can have its temperature and its ensemble partners chosen on that split directly.

@@ -319,8 +319,11 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
     if depth is not None and len(depth):
         chosen = str(depth.sort_values("val_loss_mean").iloc[0]["tail"])
         if chosen == config.TAILS[-1]:
-            out.append(f"The chosen depth, {chosen}, is the deepest candidate: deeper starting points (down to the whole "
-                       "backbone) were not candidates.")
+            probed = any(r.get("tail") == config.DEPTH_PROBE_TAIL for r in runs.values())
+            out.append(f"The chosen depth, {chosen}, is the deepest candidate of the depth study" + (
+                f"; one start deeper, {config.DEPTH_PROBE_TAIL}, was probed afterwards (the depth probe), and the "
+                "starts deeper still, down to the whole backbone, were not tried." if probed else
+                ": deeper starting points (down to the whole backbone) were not candidates."))
         medians = depth["best_epoch_median"]
         if medians.map(lambda e: at_edge(e, config.DEEP_EPOCHS)).all():
             out.append(f"Every depth's median best epoch is {medians.min():g}–{medians.max():g} of {config.DEEP_EPOCHS}: "

@@ -23,10 +23,12 @@ HISTORY_JSON = config.RESULTS_DIR / "history.json"
 
 
 def accuracy_interval(y_true, proba, level: float = 0.95) -> dict:
-    """Test accuracy with its Wilson interval (a few hundred photos: the interval is several points wide)."""
+    """Test accuracy with its Wilson interval (a few hundred photos: the interval is several points wide).
+    ``proba``: class probabilities, one row per photo, or the predicted labels."""
     from helpers.evaluation.metrics import proportion_interval
 
-    right = np.asarray(proba).argmax(1) == np.asarray(y_true)
+    proba = np.asarray(proba)
+    right = (proba.argmax(1) if proba.ndim == 2 else proba) == np.asarray(y_true)
     lo, hi = proportion_interval(int(right.sum()), len(right), level)
     return {"accuracy": float(right.mean()), "low": lo, "high": hi, "photos": len(right)}
 

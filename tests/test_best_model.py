@@ -189,3 +189,15 @@ def test_round_two_effects_name_what_each_control_differs_in_and_compare_with_th
     assert rows[("fashion_vgg_bn_kd_w48", "control (fashion_vgg_bn_ema_w48: no teacher)")] == pytest.approx(0.2)
     assert best_model.get(name).hparams["width"] == 48 and "distillation" not in best_model.get(name).training
     assert all(best_model.get(s).hparams["width"] == w for s, w in (("fashion_vgg_bn_kd", 32), ("fashion_vgg_bn_kd_w48", 48)))
+
+
+def test_a_students_retraining_estimate_is_read_from_the_short_run_benchmark(tmp_path):
+    """benchmarks/student_cost.py's figures, per student, with the machine they were measured on; None when absent."""
+    path = tmp_path / "student_cost.json"
+    assert best_model.retraining_estimate("s", path) is None
+    path.write_text(json.dumps({"machine": {"cpus": 2}, "measured": "2026-12-02", "results": {
+        "s": {"epochs_run": 2, "epoch_seconds": [130.0, 120.0], "seconds_per_epoch": 125.0, "epochs": 28,
+              "estimated_seconds": 3500.0, "precision": "mixed_bfloat16"}}}))
+    est = best_model.retraining_estimate("s", path)
+    assert est["estimated_seconds"] == 3500.0 and est["machine"] == {"cpus": 2} and est["measured"] == "2026-12-02"
+    assert best_model.retraining_estimate("other", path) is None

@@ -30,6 +30,7 @@ from helpers.studies.best_model.costs import (  # noqa: F401
     cpu_training_cost,
     cpu_training_seconds,
     inference_speeds,
+    retraining_estimate,
     trained_on,
 )
 from helpers.studies.best_model.experiments import (  # noqa: F401

@@ -10,6 +10,8 @@ EXPERIMENTS_CSV = RESULTS_DIR / "experiments.csv"
 SUMMARY_JSON = RESULTS_DIR / "summary.json"
 INFERENCE_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "inference_speed.json"
 TRAINING_COST_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "training_cost.json"
+#: Round two's students retrained for a few epochs on an idle CPU (``benchmarks/student_cost.py``).
+STUDENT_COST_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "student_cost.json"
 SELECTION_DIR = RESULTS_DIR / "selection_outputs"
 TTA_DIR = RESULTS_DIR / "tta_outputs"
 TTA_DEPLOYABLE = 5

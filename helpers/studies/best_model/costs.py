@@ -42,3 +42,15 @@ def inference_speeds(path=None) -> dict:
     from helpers.evaluation.speed import recorded_speeds
 
     return recorded_speeds(path or config.INFERENCE_JSON)
+
+
+def retraining_estimate(name: str, path=None) -> dict | None:
+    """A student's retraining cost from the saved teacher outputs, estimated by ``benchmarks/student_cost.py``
+    from a short real run on an idle CPU: ``{"epochs_run", "epoch_seconds", "seconds_per_epoch", "epochs",
+    "estimated_seconds", "precision", "machine", "measured"}``, or ``None`` when it has not been measured."""
+    path = path or config.STUDENT_COST_JSON
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+    found = saved.get("results", {}).get(name)
+    return None if found is None else {**found, "machine": saved.get("machine", {}), "measured": saved.get("measured")}

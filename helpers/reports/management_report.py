@@ -330,14 +330,16 @@ def draw_figures(data: dict, folder: Path) -> list[Path]:
     d = data["deployed"]
     if d["speed"]:
         ax.scatter([d["speed"]], [d["test"]], s=140, marker="*", color="crimson", zorder=3, label="deployed model")
-        ax.annotate(f"deployed: {d['test']:.1%} at {d['speed']:,.0f} images/s", (d["speed"], d["test"]), fontsize=7,
-                    xytext=(8, -12), textcoords="offset points", color="crimson")
+        ax.annotate(f"deployed: {d['test']:.1%}\nat {d['speed']:,.0f} images/s", (d["speed"], d["test"]), fontsize=7,
+                    xytext=(-6, -8), textcoords="offset points", ha="right", va="top", color="crimson")  # below-left: clear
     if data["speed_target"]:
         ax.axvline(data["speed_target"], ls="--", c="grey", lw=0.8)
         ax.text(data["speed_target"], ax.get_ylim()[1], f" speed bar: {data['speed_target']:,.0f} images/s",
                 fontsize=6.5, color="grey", va="top")
     ax.set_xscale("log"); ax.set_xlabel("images per second on 2 CPU cores (batch 512, log scale)")
-    ax.set_ylabel("test accuracy"); ax.grid(alpha=0.3); ax.legend(fontsize=6.5, ncol=2, loc="lower left")
+    ax.set_ylabel("test accuracy"); ax.grid(alpha=0.3)
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)   # beside the plot, over no point
+    fig.tight_layout()
     out = [save_png(fig, Path(folder) / "models.png")]
     if data["photos_figure"]:
         out.append(PHOTOS_DIR / data["photos_figure"])

@@ -2,6 +2,7 @@
 
     python -m helpers.evaluate NAME [--split test] [--check] [--tolerance 0.0005]
     python -m helpers.evaluate --all --check
+    python -m helpers.evaluate NAME --save-test-labels    # keep its test labels for sampled checks (evaluation.reproduction)
 
 ``--check`` exits 1 when a metric differs from the one recorded in ``weights/NAME.json`` by more
 than the tolerance (so CI proves that every committed model still reproduces its numbers).
@@ -60,10 +61,20 @@ def _main(argv=None) -> int:
     ap.add_argument("--split", default="test", choices=["train", "val", "test"])
     ap.add_argument("--check", action="store_true", help="exit 1 if metrics differ from the record")
     ap.add_argument("--tolerance", type=float, default=5e-4)
+    ap.add_argument("--save-test-labels", action="store_true",
+                    help="predict every test image and keep the labels (only if they reproduce the record), so that "
+                         "notebooks can check the model on a sample (helpers.evaluation.reproduction)")
     args = ap.parse_args(argv)
     names = weights_store.list_names() if args.all else args.names
     if not names:
         ap.error("give at least one NAME, or --all")
+    if args.save_test_labels:
+        from helpers.evaluation import reproduction
+
+        for name in names:
+            kept = reproduction.save_test_labels(name)
+            print(json.dumps({"name": name, "accuracy": kept["accuracy"], "kept": str(kept["path"])}), flush=True)
+        return 0
     problems = []
     for name in names:
         result = evaluate_saved(name, args.split)

@@ -20,7 +20,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 OUT = ROOT / "benchmarks" / "results" / "student_cost.json"
 #: The suffix of the throw-away copy each child trains (its checkpoints are removed afterwards).
@@ -65,12 +65,9 @@ def measure_one(name: str, epochs: int) -> dict:
 
 
 def measure_in_child(name: str, epochs: int) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--epochs", str(epochs)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
-    if out.returncode != 0:
-        last = (out.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise RuntimeError(f"measuring {name} failed: {last}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    from training_cost import run_child
+
+    return run_child(Path(__file__).resolve(), name, "--epochs", str(epochs))
 
 
 def main(argv=None) -> dict:
@@ -95,7 +92,6 @@ def main(argv=None) -> dict:
         results[name] = r = measure_in_child(name, args.epochs)
         print(f"{r['seconds_per_epoch']:.0f} s per epoch, {r['estimated_seconds'] / 3600:.2f} h for {r['epochs']} "
               "epochs (estimate)", flush=True)
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import keras
     from inference_speed import machine
 

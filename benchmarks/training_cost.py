@@ -107,7 +107,12 @@ def pool(results: dict) -> dict:
 
 
 def measure_in_child(name: str, batches: int) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--batches", str(batches)]
+    return run_child(Path(__file__).resolve(), name, "--batches", str(batches))
+
+
+def run_child(script: Path, name: str, *options: str) -> dict:
+    """Run ``script --child NAME OPTIONS`` in a fresh process; its last line of output, parsed as JSON."""
+    cmd = [sys.executable, str(script), "--child", name, *options]
     out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["(no message)"])[-1]

@@ -77,3 +77,18 @@ def test_training_cost_pools_identical_networks():
     assert pooled["a"]["network"] == pooled["b"]["network"] != pooled["wide"]["network"]
     assert pooled["a"]["estimated_seconds"] == 1100.0 and pooled["b"]["estimated_seconds"] == 2200.0  # median 110 s
     assert pooled["wide"]["estimated_seconds"] == 4000.0 and pooled["a"]["seconds_per_epoch"] == 100.0
+
+
+def test_student_cost_needs_two_epochs_and_reports_a_failed_child(tmp_path, capsys):
+    """benchmarks/student_cost.py: one epoch would time the tracing; a child that fails says why in one line."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("student_cost", REPO_ROOT / "benchmarks" / "student_cost.py")
+    sc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sc)
+    with pytest.raises(SystemExit):
+        sc.main(["--epochs", "1", "--out", str(tmp_path / "cost.json")])
+    assert "at least 2" in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match="measuring no_such_student failed: .*unknown experiment"):
+        sc.measure_in_child("no_such_student", 2)
+    assert not (tmp_path / "cost.json").exists()

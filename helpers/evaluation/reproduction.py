@@ -10,6 +10,7 @@ a fixed random sample of the test images, pushed through the whole network again
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +94,13 @@ def check_on_sample(name: str, size: int = SAMPLE_SIZE) -> dict | None:
         raise HelpersError(f"{predictions_path(name)} holds {len(kept)} labels for {len(y)} test images: "
                            f"python -m helpers.evaluate {name} --save-test-labels")
     idx = sample(len(y), size)
-    again = predict_proba(model, x[idx]).argmax(1)
+    tf_log = logging.getLogger("tensorflow")   # a sample after a full pass retraces the predict step: a warning per model
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)
+    try:
+        again = predict_proba(model, x[idx]).argmax(1)
+    finally:
+        tf_log.setLevel(level)
     accuracy, recorded = float((kept == y).mean()), record["metrics"]["test"]["accuracy"]
     disagree = int((again != kept[idx]).sum())
     return {"accuracy": accuracy, "recorded": recorded, "sample": len(idx), "disagree": disagree,

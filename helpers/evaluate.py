@@ -42,6 +42,48 @@ def evaluate_saved(name: str, split: str = "test") -> dict:
     return result
 
 
+def _model_and_test(name: str):
+    from helpers.training.trainer import load
+
+    model, record = load(name)
+    x, y = tasks.get(record["task"]).splits(record.get("input_shape"))["test"]
+    return model, record, x, y
+
+
+def save_test_labels(name: str) -> dict:
+    """Predict every test image with saved model ``name`` (through the whole network) and keep the labels for
+    sampled checks, if they reproduce the recorded accuracy (:func:`helpers.evaluation.reproduction.keep_test_labels`)."""
+    from helpers.evaluation import reproduction
+    from helpers.training.trainer import predict_proba
+
+    model, record, x, y = _model_and_test(name)
+    return reproduction.keep_test_labels(name, record, predict_proba(model, x).argmax(1), y)
+
+
+def check_on_sample(name: str, size: int | None = None) -> dict | None:
+    """Saved model ``name`` checked from its kept test labels and a fixed sample of test images pushed through the
+    whole network again (:func:`helpers.evaluation.reproduction.sampled_verdict`); ``None`` when no labels are kept
+    for these weights."""
+    import logging
+
+    from helpers.evaluation import reproduction
+    from helpers.training.trainer import predict_proba
+
+    model, record, x, y = _model_and_test(name)
+    kept = reproduction.saved_test_labels(name, record)
+    if kept is None:
+        return None
+    idx = reproduction.sample(len(y), size or reproduction.SAMPLE_SIZE)
+    tf_log = logging.getLogger("tensorflow")   # a sample after a full pass retraces the predict step: a notice per model
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)
+    try:
+        again = predict_proba(model, x[idx]).argmax(1)
+    finally:
+        tf_log.setLevel(level)
+    return reproduction.sampled_verdict(name, record, kept, y, idx, again)
+
+
 def differences(result: dict, tolerance: float) -> list[str]:
     recorded = result.get("recorded")
     if not recorded:
@@ -69,10 +111,8 @@ def _main(argv=None) -> int:
     if not names:
         ap.error("give at least one NAME, or --all")
     if args.save_test_labels:
-        from helpers.evaluation import reproduction
-
         for name in names:
-            kept = reproduction.save_test_labels(name)
+            kept = save_test_labels(name)
             print(json.dumps({"name": name, "accuracy": kept["accuracy"], "kept": str(kept["path"])}), flush=True)
         return 0
     problems = []

@@ -6,11 +6,13 @@ from the saved weights, every image through the whole network, only when they gi
 with the weights file's sha256), and a check asks two things: do the kept labels give the recorded accuracy, and does
 a fixed random sample of the test images, pushed through the whole network again, get the same labels? New weights
 (another sha256) make the kept labels void. ``python -m helpers.evaluate NAME --check`` still scores every image.
+
+This module keeps, finds and judges the labels; ``helpers.evaluate.save_test_labels`` and ``check_on_sample`` load
+the model and predict (the layer that trains and loads models sits above this one).
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -33,22 +35,11 @@ def predictions_path(name: str) -> Path:
     return PREDICTIONS_DIR / f"{name}.npz"
 
 
-def _model_and_test(name: str):
-    from helpers.inputs import tasks
-    from helpers.training.trainer import load
-
-    model, record = load(name)
-    x, y = tasks.get(record["task"]).splits(record.get("input_shape"))["test"]
-    return model, record, x, np.asarray(y)
-
-
-def save_test_labels(name: str) -> dict:
-    """Predict every test image with saved model ``name`` (through the whole network) and keep the labels, if they
-    reproduce the recorded accuracy (else :class:`HelpersError`, nothing kept). Returns ``{"accuracy", "path"}``."""
-    from helpers.training.trainer import predict_proba
-
-    model, record, x, y = _model_and_test(name)
-    labels = predict_proba(model, x).argmax(1)
+def keep_test_labels(name: str, record: dict, labels, y) -> dict:
+    """Keep ``labels`` (every test image's predicted class, made by saved model ``name`` through the whole network)
+    if they reproduce the recorded accuracy (else :class:`HelpersError`, nothing kept). Returns ``{"accuracy",
+    "path"}``. ``helpers.evaluate.save_test_labels`` makes the labels and calls this."""
+    labels, y = np.asarray(labels), np.asarray(y)
     accuracy = float((labels == y).mean())
     recorded = record["metrics"]["test"]["accuracy"]
     if abs(accuracy - recorded) > TOLERANCE:
@@ -80,27 +71,14 @@ def sample(n: int, size: int = SAMPLE_SIZE, seed: int = SEED) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
 
-def check_on_sample(name: str, size: int = SAMPLE_SIZE) -> dict | None:
-    """``{"accuracy", "recorded", "sample", "disagree", "reproduced"}``: the accuracy of the kept labels, and how
-    many of ``size`` sampled test images, predicted again from the saved weights, get another label; ``None`` when
-    no labels are kept for these weights."""
-    from helpers.training.trainer import predict_proba
-
-    model, record, x, y = _model_and_test(name)
-    kept = saved_test_labels(name, record)
-    if kept is None:
-        return None
+def sampled_verdict(name: str, record: dict, kept, y, idx, again) -> dict:
+    """``{"accuracy", "recorded", "sample", "disagree", "reproduced"}``: the accuracy of the ``kept`` labels, and how
+    many of the sampled test images ``idx``, predicted ``again`` from the saved weights, get another label.
+    ``helpers.evaluate.check_on_sample`` predicts the sample and calls this."""
+    kept, y, again = np.asarray(kept), np.asarray(y), np.asarray(again)
     if len(kept) != len(y):
         raise HelpersError(f"{predictions_path(name)} holds {len(kept)} labels for {len(y)} test images: "
                            f"python -m helpers.evaluate {name} --save-test-labels")
-    idx = sample(len(y), size)
-    tf_log = logging.getLogger("tensorflow")   # a sample after a full pass retraces the predict step: a warning per model
-    level = tf_log.level
-    tf_log.setLevel(logging.ERROR)
-    try:
-        again = predict_proba(model, x[idx]).argmax(1)
-    finally:
-        tf_log.setLevel(level)
     accuracy, recorded = float((kept == y).mean()), record["metrics"]["test"]["accuracy"]
     disagree = int((again != kept[idx]).sum())
     return {"accuracy": accuracy, "recorded": recorded, "sample": len(idx), "disagree": disagree,

@@ -68,3 +68,48 @@ def load_choice() -> dict:
 def load_history() -> list[dict]:
     """The study's earlier runs whose test scores were seen before a decision (each with its source commit)."""
     return json.loads(HISTORY_JSON.read_text())["runs"] if HISTORY_JSON.is_file() else []
+
+
+def models_table(models: dict, test_scores: dict, baseline: dict, speeds: dict) -> "pd.DataFrame":
+    """One row per model compared for the retailer: ``models`` (``{name: record}``, the own CNN and the transfer
+    model, with their ``test_scores``) and the classical baseline (``baseline.json``'s chosen candidate): size,
+    training time, inference speed, validation accuracy and the test scores."""
+    import pandas as pd
+
+    from helpers.models import weights_store
+
+    def scores(s):
+        return {f"test {k.replace('_', ' ')}": v for k, v in s.items() if k != "recall"}
+
+    rows = [{"model": n, "parameters": r["params"], "training time (s)": weights_store.training_seconds(r),
+             "inference images/s": speeds.get(n), "val accuracy": r["metrics"]["val"]["accuracy"],
+             **scores(test_scores[n])} for n, r in models.items()]
+    b = baseline["candidates"][baseline["chosen"]]
+    rows.append({"model": f"classical: {baseline['chosen']}", "parameters": None, "training time (s)": b["seconds"],
+                 "inference images/s": b["images_per_s"], "val accuracy": b["val"]["accuracy"],
+                 **scores(baseline["test"])})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def answer(y_test, predictions: dict, accuracies: dict, own_cnn: str, transfer: str, speed: float) -> tuple[str, "pd.DataFrame"]:
+    """The retailer's answer in markdown, and the paired tests it rests on. ``predictions``: ``{name: predicted
+    labels on the test photos}`` for ``own_cnn``, ``transfer`` and ``"classical"``; ``accuracies``: their test
+    accuracies as the notebook reports them elsewhere (the same figures); ``speed``: the transfer model's
+    photos per second. Each accuracy with its 95 % interval, each deep model against the classical one by McNemar's
+    test; the wording follows the verdicts."""
+    paired = paired_tests(y_test, predictions, "classical")
+    verdict = paired["verdict"].to_dict()
+    ci = {n: accuracy_interval(y_test, labels) for n, labels in predictions.items()}
+
+    def acc(n):
+        return f"{accuracies[n]:.3f} (95 % interval {ci[n]['low']:.3f}–{ci[n]['high']:.3f}"
+
+    text = (f"**Answer to the retailer: transfer learning beats the classical model"
+            + (" clearly" if verdict[transfer] == "better" else " only within noise") + "; our own small CNN "
+            + ("does too" if verdict[own_cnn] == "better" else "does not, on this test set (within noise)") + ".** "
+            f"On the same {len(y_test)} test photos the classical model reaches accuracy {acc('classical')}); our CNN "
+            f"{acc(own_cnn)}; McNemar p = {paired.loc[own_cnn, 'p-value']:.2g}); transfer learning {acc(transfer)}; "
+            f"p = {paired.loc[transfer, 'p-value']:.2g}). Transfer learning is the one to deploy: ImageNet already "
+            "taught it what helmets, tents and boots look like. It is the slowest at inference "
+            f"({speed:.0f} photos per second on 2 CPU cores, about {speed * 3600:,.0f} an hour).")
+    return text, paired

@@ -84,6 +84,48 @@ def check_on_sample(name: str, size: int | None = None) -> dict | None:
     return reproduction.sampled_verdict(name, record, kept, y, idx, again)
 
 
+def reproduction_lines(names, sampled=(), proba: dict | None = None, tolerance: float = 5e-4) -> list[str]:
+    """Each saved model of ``names`` scored again on its test split, one line each: ``NAME test accuracy A (recorded
+    R) -> reproduced`` (or ``-> DIFFERENT``; ``tests/test_saved_models.py`` reads these lines in notebooks). An
+    ensemble from its members' outputs, a transfer model through :func:`evaluate_saved`, a model of ``sampled`` by
+    :func:`check_on_sample` (its kept labels and a re-predicted sample), any other network through the whole network.
+    ``proba``: test probabilities already computed (``{name: array}``), filled as models are scored."""
+    from helpers.training.ensemble import average_probabilities, check_members
+    from helpers.training.trainer import load, predict_proba
+
+    proba = {} if proba is None else proba
+
+    def outputs(name):
+        if name not in proba:
+            model, record = load(name)
+            proba[name] = predict_proba(model, tasks.get(record["task"]).splits(record.get("input_shape"))["test"][0])
+        return proba[name]
+
+    lines = []
+    for name in names:
+        rec = weights_store.load_record(name)
+        recorded, note = rec["metrics"]["test"]["accuracy"], ""
+        y = tasks.get(rec["task"]).splits(rec.get("input_shape"))["test"][1]
+        if name in sampled:
+            r = check_on_sample(name)
+            again, ok = r["accuracy"], r["reproduced"]
+            note = f" from kept labels, {r['disagree']} of {r['sample']:,} re-predicted images differ"
+        else:
+            if rec["architecture"] == "ensemble":
+                if check_members(rec):
+                    raise HelpersError(f"{name}: {check_members(rec)}")
+                again = metrics.classification_metrics(y, average_probabilities(
+                    [outputs(m["name"]) for m in rec["members"]]))["accuracy"]
+            elif rec["architecture"] == "transfer":
+                again = evaluate_saved(name)["metrics"]["accuracy"]
+            else:
+                again = float((outputs(name).argmax(1) == y).mean())
+            ok = abs(again - recorded) < tolerance
+        lines.append(f"{name:34s} test accuracy {again:.4f}{note} (recorded {recorded:.4f})"
+                     + (" -> reproduced" if ok else " -> DIFFERENT"))
+    return lines
+
+
 def differences(result: dict, tolerance: float) -> list[str]:
     recorded = result.get("recorded")
     if not recorded:

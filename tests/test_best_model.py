@@ -201,3 +201,28 @@ def test_a_students_retraining_estimate_is_read_from_the_short_run_benchmark(tmp
     est = best_model.retraining_estimate("s", path)
     assert est["estimated_seconds"] == 3500.0 and est["machine"] == {"cpus": 2} and est["measured"] == "2026-12-02"
     assert best_model.retraining_estimate("other", path) is None
+
+
+def test_round_two_sentences_follow_the_numbers(isolated_dirs):
+    """The decision names the noise only when the gain is within it; the findings give the teacher's own share."""
+    import pandas as pd
+
+    from helpers.core import paths
+    from helpers.studies.best_model import round_two
+
+    for name, val, test in (("r1", 0.9509, 0.9443), ("s", 0.9519, 0.9453)):
+        (paths.weights_dir() / f"{name}.json").write_text(json.dumps(
+            {"name": name, "metrics": {"val": {"accuracy": val}, "test": {"accuracy": test}}}))
+    table = pd.DataFrame({"val_accuracy": [0.9509, 0.9519]}, index=["r1", "s"])
+    cal = {"calibration": {"temperature": 0.65}, "ece": {"before": 0.08, "after": 0.01}}
+    text = round_two.decision_sentence("s", "r1", table, "s", 0.0037, cal)
+    assert "**deployed: s**, test accuracy **0.9453**" in text and "+0.10 points, within" in text
+    assert "but the difference is noise" in text and "is not met." in text
+    assert "beyond" in round_two.decision_sentence("s", "r1", table, "s", 0.0005, cal)
+    assert "round one's network stays" in round_two.decision_sentence("r1", "r1", table, "s", 0.0037)
+    effects = pd.DataFrame([{"student": "s", "against": "control (c: no teacher)", "change (points)": 0.1,
+                             "seed spread (points)": 0.37, "verdict": "within the seed spread"}])
+    found = round_two.findings("s", 0.9519, effects, 0.9578)
+    assert "+0.10 points against control (c: no teacher)" in found and "not from distillation" in found
+    assert "teacher's own share" not in round_two.findings("s", 0.9519, effects.assign(against="other"), 0.9578)
+    assert round_two.retraining_sentence("s") is None or "estimated" in round_two.retraining_sentence("s")

@@ -102,3 +102,69 @@ def teacher_summary() -> dict:
             "views": len(r["hparams"].get("views") or [[0, 0]]), "val_accuracy": r["metrics"]["val"]["accuracy"],
             "val_loss": r["metrics"]["val"]["loss"], "test_accuracy": r["metrics"]["test"]["accuracy"],
             "params": r["params"], "notes": r.get("notes", {})}
+
+
+def decision_sentence(deployed: str, round_one: str, candidates, best_student: str, noise: float,
+                      calibrated: dict | None = None) -> str:
+    """Round two's decision in markdown: what the rule deploys (with its test score, scored once, and calibration
+    when a student replaced round one's network), the best student's validation gain against round one's network
+    beside ``noise`` (round one's seed gap, a share), and whether round two's target is met. ``candidates``: a
+    table indexed by name with ``val_accuracy`` (round one's and round two's candidates)."""
+    from helpers.studies.best_model.config import ROUND_TWO_TARGET
+
+    val = candidates["val_accuracy"]
+    gain = (val[best_student] - val[round_one]) * 100
+    noisy = abs(gain) <= noise * 100
+    test = weights_store.load_record(deployed)["metrics"]["test"]["accuracy"]
+    replaced = "" if deployed == round_one else (
+        f", test accuracy **{test:.4f}** (scored once), temperature {calibrated['calibration']['temperature']:.3f}, "
+        f"calibration error on test {calibrated['ece']['before']:.4f} → {calibrated['ece']['after']:.4f}")
+    return (f"Same rule as round one (the most accurate on validation among the candidates that meet the speed bar and "
+            f"the budget): **deployed: {deployed}**" + (" — round one's network stays" if not replaced else replaced)
+            + f". The best student on validation, {best_student}, reaches {val[best_student]:.4f} against "
+            f"{val[round_one]:.4f} for {round_one} ({gain:+.2f} points, {'within' if noisy else 'beyond'} the "
+            f"{noise * 100:.2f}-point gap between two seeds of one recipe"
+            + ("; the rule takes the higher figure, but the difference is noise" if noisy else "")
+            + f"); round two's target, {ROUND_TWO_TARGET:.3f} on test, " + ("is met." if test >= ROUND_TWO_TARGET else
+                                                                           "is not met.")
+            + " A lent GPU would run what one CPU session cannot: three seeds per claim, the temperature and weight of "
+            "the distillation chosen on a grid at the students' own budget (below, a proxy budget checks the ones in "
+            "use), and longer schedules.")
+
+
+def retraining_sentence(name: str) -> str | None:
+    """Retraining ``name`` from the saved teacher outputs: the short run's estimate (``retraining_estimate``) against
+    the budget and the recorded run, in markdown; ``None`` when it was not measured."""
+    from helpers.studies.best_model.config import BUDGET_SECONDS
+    from helpers.studies.best_model.costs import retraining_estimate
+
+    est = retraining_estimate(name)
+    if est is None:
+        return None
+    ran_h = weights_store.training_seconds(weights_store.load_record(name)) / 3600
+    return (f"Retraining {name} from the saved teacher outputs (the teacher itself is not needed): {est['epochs_run']} "
+            f"epochs on an idle 2-core CPU took a median {est['seconds_per_epoch']:,.0f} s each ({est['precision']}), "
+            f"so its {est['epochs']} epochs come to an **estimated {est['estimated_seconds'] / 3600:.2f} hours**, "
+            + ("within" if est["estimated_seconds"] <= BUDGET_SECONDS else "**over**")
+            + f" the {BUDGET_SECONDS / 3600:.0f}-hour budget (an estimate from {est['epochs_run']} epochs; the "
+            f"recorded run took {ran_h:.2f} hours, part of it beside other work).")
+
+
+def findings(best_student: str, student_val: float, effect_table, teacher_val: float) -> str:
+    """Round two in the notebook's conclusion (markdown): the best student's validation accuracy, each of its effects
+    against the seed spread (``effect_table``: :func:`effects`), and the teacher's own share of the gain."""
+    mine = effect_table[effect_table["student"] == best_student]
+    text = (f"**Round two** distilled the teacher ({teacher_val:.4f} on validation) into networks that meet the speed "
+            f"bar. The best student, {best_student}, reaches {student_val:.4f} on validation: "
+            + "; ".join(f"{r['change (points)']:+.2f} points against {r['against']}, {r['verdict']} "
+                        f"({r['seed spread (points)']:.2f} points)" for _, r in mine.iterrows())
+            + ". One run per claim: a lent GPU would give each effect three seeds.")
+    teacher = mine[mine["against"].str.contains("no teacher")]
+    if len(teacher):   # the control without the teacher: how much of the gain is distillation's
+        t = teacher.iloc[0]
+        text += (f"\n\nThe teacher's own share of that gain is {t['change (points)']:+.2f} points against the same "
+                 "network without it: " + ("within the noise of one run, so at this budget the gain over round one "
+                                           "comes from the wider network, not from distillation."
+                                           if t["verdict"] == "within the seed spread" else
+                                           "larger than the noise of one run."))
+    return text

@@ -104,7 +104,7 @@ def answer(y_test, predictions: dict, accuracies: dict, own_cnn: str, transfer: 
     def acc(n):
         return f"{accuracies[n]:.3f} (95 % interval {ci[n]['low']:.3f}–{ci[n]['high']:.3f}"
 
-    text = (f"**Answer to the retailer: transfer learning beats the classical model"
+    text = ("**Answer to the retailer: transfer learning beats the classical model"
             + (" clearly" if verdict[transfer] == "better" else " only within noise") + "; our own small CNN "
             + ("does too" if verdict[own_cnn] == "better" else "does not, on this test set (within noise)") + ".** "
             f"On the same {len(y_test)} test photos the classical model reaches accuracy {acc('classical')}); our CNN "

@@ -338,7 +338,8 @@ def draw_figures(data: dict, folder: Path) -> list[Path]:
                 fontsize=6.5, color="grey", va="top")
     ax.set_xscale("log"); ax.set_xlabel("images per second on 2 CPU cores (batch 512, log scale)")
     ax.set_ylabel("test accuracy"); ax.grid(alpha=0.3)
-    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)   # beside the plot, over no point
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)   # beside the plot, over no point
     fig.tight_layout()
     out = [save_png(fig, Path(folder) / "models.png")]
     if data["photos_figure"]:

@@ -145,7 +145,15 @@ def test_open_edges_and_exploratory_runs():
     runs["probe"] = fake_run(42, 0.2, 0.94, epochs=flowers.PROBE_EPOCHS, best_epoch=30, size=224, tail="block_10_expand",
                              mirror=True)
     assert "The depth study's 7 runs so far (the probes included) took" in story.left_to_do(runs)
-    del runs["probe"]
+    whole = fake_run(42, 0.25, 0.92, epochs=20, best_epoch=20, size=224, tail="Conv1")
+    assert "The depth study's 8 runs so far (the probes included) took" in story.left_to_do(runs, whole)
+    runs["deeper"] = fake_run(42, 0.24, 0.93, epochs=20, best_epoch=19, size=224, tail=flowers.DEPTH_PROBE_TAIL, mirror=True)
+    edges = " ".join(story.open_edges(runs, rec, record, deep))
+    assert "was probed afterwards (the depth probe), and the starts deeper still, down to the whole backbone" in edges
+    edges = " ".join(story.open_edges(runs, rec, record, deep, whole=True))
+    assert ("and the whole backbone with random augmentation once (the whole-backbone probe, one seed); the starts "
+            "between them were not tried.") in edges
+    del runs["probe"], runs["deeper"]
     rows = story.exploratory_runs(runs)
     assert [(r["learning_rate"], r["momentum"]) for r in rows] == [(0.01, 0.0), (0.01, 0.5)]
     assert all(r["image_size"] == 224 for r in rows)

@@ -137,10 +137,12 @@ def models_table(records: dict, verdicts: dict, evidence: dict | None) -> list[d
 
 
 def report_data(runs: dict | None = None, record: dict | None = None, speed: dict | None = None,
-                fine_tuned: dict | None = None, deep: dict | None = None, predictions: dict | None = None) -> dict:
+                fine_tuned: dict | None = None, deep: dict | None = None, predictions: dict | None = None,
+                whole: dict | None = None) -> dict:
     """Every value the report prints: ``runs`` (as in ``runs.json``), the recommended model's ``record``, the
-    fine-tuned and deeper models' records, the speed benchmark's results and the saved models' test predictions
-    (``None``: read from their files; without predictions the paired test is left out)."""
+    fine-tuned and deeper models' records, the speed benchmark's results, the saved models' test predictions and
+    the whole-backbone probe's run (``None``: read from their files; without predictions the paired test is left
+    out; ``whole={}`` leaves the probe out)."""
     runs = runs if runs is not None else flowers.load_runs()
     standard, accelerated = _runs("standard", runs), _runs("accelerated", runs)
     if not standard or not accelerated:
@@ -176,6 +178,8 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
     n_val = int(record["metrics"]["val"]["n"])
     checks = flowers.ranges.saved_edge_checks(runs, rec, record)
     depth_probe = flowers.probe.saved_depth_probe(runs, record)
+    whole = flowers.whole.load() if whole is None else whole or None       # {}: as if the probe had not run
+    whole_ref = flowers.whole.reference(runs, record, whole["seed"]) if whole else None
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}
     classes = len(flowers.CLASS_NAMES)
@@ -226,9 +230,10 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
         "history": story.history(records, evidence),
         "edge_checks": flowers.ranges.sentences(checks, rec, n_val) if checks else [],
         "depth_probe": flowers.probe.depth_sentence(depth_probe, n_val) if depth_probe else None,
+        "whole_probe": flowers.whole.sentence(whole, whole_ref, n_val) if whole and whole_ref else None,
         "open_edges": story.open_edges(runs, rec, record, last, flowers.probe.facts(probe) if probe else None,
-                                       closed=flowers.ranges.closes(checks, n_val)),
-        "left_to_do": story.left_to_do(runs),
+                                       closed=flowers.ranges.closes(checks, n_val), whole=bool(whole and whole_ref)),
+        "left_to_do": story.left_to_do(runs, whole if whole_ref else None),
         "conclusions": conclusions(s_acc, s_std, rec),
         "target_met": bool(record["metrics"]["test"]["accuracy"] > flowers.TARGET),
         "best_name": best["name"], "any_target_met": bool(best["metrics"]["test"]["accuracy"] > flowers.TARGET),

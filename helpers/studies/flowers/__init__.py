@@ -21,12 +21,14 @@ short of the brief's target: see :data:`SCORED_BEFORE_DEPTH_STUDY`), :func:`seco
 after the deeper model's test score fell short of the review's goal: :data:`SCORED_BEFORE_SECOND_ROUND`),
 :func:`epoch_probe` (the chosen depth for twice the epochs, one seed: where its validation optimum lies),
 :func:`ranges.edge_checks <helpers.studies.flowers.ranges.edge_checks>` (the head-only ranges that stopped at their
-edge, run longer with every seed), and
+edge, run longer with every seed), :func:`whole.probe <helpers.studies.flowers.whole.probe>` (every backbone layer
+trained with random augmentation, one seed: does the depth range open at the whole backbone?), and
 :func:`test_predictions` (every saved model's test predictions, for :func:`test_evidence`).
 
 Modules: :mod:`~helpers.studies.flowers.config` (settings), :mod:`~helpers.studies.flowers.runs` (one SGD run and
 the run store), :mod:`~helpers.studies.flowers.tasks` (the brief's tasks), :mod:`~helpers.studies.flowers.final_models`
-(the saved models), :mod:`~helpers.studies.flowers.probe` (the epoch probe), :mod:`~helpers.studies.flowers.ranges` (the edge checks), :mod:`~helpers.studies.flowers.wording` (the number format), :mod:`~helpers.studies.flowers.evidence` (test intervals, McNemar's test on the saved models'
+(the saved models), :mod:`~helpers.studies.flowers.probe` (the epoch and depth probes), :mod:`~helpers.studies.flowers.whole` (the
+whole-backbone probe), :mod:`~helpers.studies.flowers.ranges` (the edge checks), :mod:`~helpers.studies.flowers.wording` (the number format), :mod:`~helpers.studies.flowers.evidence` (test intervals, McNemar's test on the saved models'
 test predictions, verdicts that need several seeds) and :mod:`~helpers.studies.flowers.story` (what the notebook and
 the report say: speed-ups, ties, ranges left open, and what was decided after a test score was seen). The photos
 themselves: :mod:`helpers.inputs.flowers`. This package exposes the study's public names in one place, as the notebook
@@ -42,7 +44,7 @@ from helpers.inputs.flowers import (  # noqa: F401
     prepare_image,
 )
 from helpers.core.settings import settings_of
-from helpers.studies.flowers import config, evidence, probe, ranges, story  # noqa: F401
+from helpers.studies.flowers import config, evidence, probe, ranges, story, whole  # noqa: F401
 from helpers.studies.flowers.evidence import (  # noqa: F401
     accuracy_interval,
     compare_seeds,

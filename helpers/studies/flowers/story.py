@@ -9,14 +9,8 @@ import numpy as np
 
 from helpers.studies.flowers import config
 from helpers.studies.flowers.evidence import accuracy_interval, compare_seeds
-from helpers.studies.flowers.runs import (  # noqa: F401  (the run selectors, read here by the notebook and report)
-    depth_runs,
-    exploratory_runs,
-    run_key,
-    setting_runs,
-    study_runs,
-    summary,
-)
+# the run selectors, read here by the notebook and report
+from helpers.studies.flowers.runs import depth_runs, exploratory_runs, run_key, setting_runs, study_runs, summary  # noqa: F401
 from helpers.studies.flowers.wording import (  # noqa: F401  (one number format, read here by the notebook and report)
     MINUS,
     NBSP,
@@ -290,12 +284,12 @@ def at_edge(best_epoch: float, epochs: int) -> bool:
 
 
 def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, probe: dict | None = None,
-               closed: dict | None = None) -> list[str]:
+               closed: dict | None = None, whole: bool = False) -> list[str]:
     """The ranges that stop at their edge, each in a sentence (what was not closed): the learning rates, the input
     side, the recommended epochs at the final side, the depth, the depth study's epochs (and where the epoch probe,
     ``probe.facts`` if given, found the optimum), the deeper model's epochs. ``rec``: :func:`recommend`'s output;
     ``record``: the recommended model's; ``deep``: the deeper model's record; ``closed``: ``ranges.closes``' output
-    (an edge a longer run closed is left out)."""
+    (an edge a longer run closed is left out); ``whole``: the whole-backbone probe (``flowers.whole``) was run."""
     out, closed = [], closed or {}
     lrs = summary(study_runs(runs, "accelerated"))
     lrs = lrs[lrs["momentum"] == 0].sort_values("learning_rate")
@@ -321,8 +315,10 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
         if chosen == config.TAILS[-1]:
             probed = any(r.get("tail") == config.DEPTH_PROBE_TAIL for r in runs.values())
             out.append(f"The chosen depth, {chosen}, is the deepest candidate of the depth study" + (
-                f"; one start deeper, {config.DEPTH_PROBE_TAIL}, was probed afterwards (the depth probe), and the "
-                "starts deeper still, down to the whole backbone, were not tried." if probed else
+                f"; one start deeper, {config.DEPTH_PROBE_TAIL}, was probed afterwards (the depth probe), and the " + (
+                    "whole backbone with random augmentation once (the whole-backbone probe, one seed); the starts "
+                    "between them were not tried." if whole else "starts deeper still, down to the whole backbone, "
+                    "were not tried.") if probed else
                 ": deeper starting points (down to the whole backbone) were not candidates."))
         medians = depth["best_epoch_median"]
         if medians.map(lambda e: at_edge(e, config.DEEP_EPOCHS)).all():
@@ -348,14 +344,15 @@ LEFT_TO_DO = ("Closing these ranges needs new training, chosen on validation: de
               "verdict on at least {seeds} seeds.")
 
 
-def left_to_do(runs: dict | None = None) -> str:
-    """:data:`LEFT_TO_DO`, with what the depth study's runs in ``runs`` (if given) cost on this team's CPU."""
+def left_to_do(runs: dict | None = None, whole: dict | None = None) -> str:
+    """:data:`LEFT_TO_DO`, with what the depth study's runs in ``runs`` (if given; and the whole-backbone probe's
+    run ``whole``) cost on this team's CPU."""
     text = LEFT_TO_DO.format(seeds=config.MIN_SEEDS)
-    deep = [r for r in (runs or {}).values() if "tail" in r or r.get("mirror")]
+    deep = [r for r in (runs or {}).values() if "tail" in r or r.get("mirror")] + ([whole] if whole else [])
     if deep:
         hours = sum(sum(r["history"]["epoch_seconds"]) for r in deep) / 3600
         probed = any(r["epochs"] == config.PROBE_EPOCHS and "tail" in r or r.get("tail") == config.DEPTH_PROBE_TAIL
-                     for r in deep)
+                     for r in deep) or whole
         text += (f" The depth study's {len(deep)} runs so far{' (the probes included)' if probed else ''} took "
                  f"{num(hours, 1)} hours of training on the team's "
                  "2 CPU cores, the deepest candidates the longest: these are GPU jobs.")

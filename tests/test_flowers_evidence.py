@@ -147,6 +147,8 @@ def test_open_edges_and_exploratory_runs():
     assert "The depth study's 7 runs so far (the probes included) took" in story.left_to_do(runs)
     whole = fake_run(42, 0.25, 0.92, epochs=20, best_epoch=20, size=224, tail="Conv1")
     assert "The depth study's 8 runs so far (the probes included) took" in story.left_to_do(runs, whole)
+    assert "the whole backbone with augmentation as a candidate (so far one probe)" in story.left_to_do(runs, whole)
+    assert "deeper starting points down to the whole backbone, with augmentation" in story.left_to_do(runs)
     runs["deeper"] = fake_run(42, 0.24, 0.93, epochs=20, best_epoch=19, size=224, tail=flowers.DEPTH_PROBE_TAIL, mirror=True)
     edges = " ".join(story.open_edges(runs, rec, record, deep))
     assert "was probed afterwards (the depth probe), and the starts deeper still, down to the whole backbone" in edges

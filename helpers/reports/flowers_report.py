@@ -142,7 +142,7 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
     """Every value the report prints: ``runs`` (as in ``runs.json``), the recommended model's ``record``, the
     fine-tuned and deeper models' records, the speed benchmark's results, the saved models' test predictions and
     the whole-backbone probe's run (``None``: read from their files; without predictions the paired test is left
-    out; ``whole={}`` leaves the probe out)."""
+    out)."""
     runs = runs if runs is not None else flowers.load_runs()
     standard, accelerated = _runs("standard", runs), _runs("accelerated", runs)
     if not standard or not accelerated:
@@ -178,7 +178,7 @@ def report_data(runs: dict | None = None, record: dict | None = None, speed: dic
     n_val = int(record["metrics"]["val"]["n"])
     checks = flowers.ranges.saved_edge_checks(runs, rec, record)
     depth_probe = flowers.probe.saved_depth_probe(runs, record)
-    whole = flowers.whole.load() if whole is None else whole or None       # {}: as if the probe had not run
+    whole = whole if whole is not None else flowers.whole.load()
     whole_ref = flowers.whole.reference(runs, record, whole["seed"]) if whole else None
     rows, _ = image_folder.read_manifest(flowers.ensure_manifest())
     counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "val", "test")}

@@ -99,7 +99,7 @@ def depth_probe(rec: dict | None = None, record: dict | None = None, seeds=None,
     runs = [run("accelerated", rec["learning_rate"], rec["momentum"], seed=s, epochs=config.DEEP_EPOCHS, data=data,
                 image_size=size, retrain=retrain, backbone_weights=backbone_weights, tail=config.DEPTH_PROBE_TAIL,
                 mirror=True, **kw) for s in seeds or config.SEEDS]
-    return {"tail": config.DEPTH_PROBE_TAIL, "runs": runs, "reference": _chosen_runs(load_runs(kw.get("path")), record)}
+    return {"tail": config.DEPTH_PROBE_TAIL, "runs": runs, "reference": chosen_runs(load_runs(kw.get("path")), record)}
 
 
 def saved_depth_probe(runs: dict, record: dict) -> dict | None:
@@ -110,13 +110,13 @@ def saved_depth_probe(runs: dict, record: dict) -> dict | None:
     mine = [r for s in config.SEEDS if (r := runs.get(run_key(
         "accelerated", t["learning_rate"], (t.get("optimizer_config") or {}).get("momentum", 0.0), s, config.DEEP_EPOCHS,
         config.BATCH_SIZE, size, config.DEPTH_PROBE_TAIL, True)))]
-    reference = _chosen_runs(runs, record)
+    reference = chosen_runs(runs, record)
     if not mine or not {r["seed"] for r in mine} & {r["seed"] for r in reference}:
         return None
     return {"tail": config.DEPTH_PROBE_TAIL, "runs": mine, "reference": reference}
 
 
-def _chosen_runs(runs: dict, record: dict) -> list[dict]:
+def chosen_runs(runs: dict, record: dict) -> list[dict]:
     study = [r for r in depth_runs(runs, record) if r.get("mirror")]
     tail = deep_choice(study)["tail"] if study else None
     return [r for r in study if r.get("tail", "head") == tail]

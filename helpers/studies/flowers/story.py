@@ -339,15 +339,16 @@ def open_edges(runs: dict, rec: dict, record: dict, deep: dict | None = None, pr
 
 
 #: What closing the open edges takes: new training, which this pass of the study does not do.
-LEFT_TO_DO = ("Closing these ranges needs new training, chosen on validation: {deeper}; epoch budgets extended until every best epoch lies inside them; and every "
-              "verdict on at least {seeds} seeds.")
+LEFT_TO_DO = ("Closing these ranges needs new training, chosen on validation: {deeper}; epoch budgets extended until "
+              "every best epoch lies inside them; and every verdict on at least {seeds} seeds.")
 
 
 def left_to_do(runs: dict | None = None, whole: dict | None = None) -> str:
     """:data:`LEFT_TO_DO`, with what the depth study's runs in ``runs`` (if given; and the whole-backbone probe's
     run ``whole``) cost on this team's CPU."""
     deeper = (f"the starts between {config.DEPTH_PROBE_TAIL} and the whole backbone, and the whole backbone with "
-              "augmentation as a candidate (so far one probe)" if whole else "deeper starting points down to the whole backbone, with augmentation")
+              "augmentation as a candidate (so far one probe)" if whole else
+              "deeper starting points down to the whole backbone, with augmentation")
     text = LEFT_TO_DO.format(seeds=config.MIN_SEEDS, deeper=deeper)
     deep = [r for r in (runs or {}).values() if "tail" in r or r.get("mirror")] + ([whole] if whole else [])
     if deep:

@@ -53,11 +53,13 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
           seed: int = config.SEED, epochs: int = config.DEEP_EPOCHS, batch_size: int = config.BATCH_SIZE,
           path: Path | None = None, augmentation: dict | None = None) -> dict:
     """Train the whole backbone with the head (see the module's docstring); loaded from ``path`` (default
-    :data:`WHOLE_JSON`) when saved, unless ``retrain``. ``record``: the recommended model's record (default: the saved one), whose side and SGD
-    settings the depth study used; ``data``: ``{split: (x uint8, y)}`` (default the photos at that side).
+    :data:`WHOLE_JSON`) when saved, unless ``retrain``. ``record``: the recommended model's record (default:
+    the saved one), whose side and SGD settings the depth study used; ``data``: ``{split: (x uint8, y)}`` (default the photos at that side).
     An interrupted run resumes from its backup in ``data/checkpoints``.
     Returns ``{"tail", "seed", "epochs", "batch_size", "image_size", "learning_rate", "momentum", "augmentation",
     "train_size", "history", "best_epoch", "val_report"}`` (``history`` as :func:`runs.run`'s)."""
+    import keras
+
     from helpers.core.repro import set_seeds
     from helpers.models import weights_store
     from helpers.studies.flowers.runs import val_report
@@ -77,8 +79,6 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     set_seeds(seed)
     model = trainer.build_model(config.NAME, "transfer", hparams(size), input_shape=(size, size, 3),
                                 backbone_weights=backbone_weights)
-    import keras
-
     trained = keras.Sequential([keras.Input((size, size, 3)), augmenter(seed, augmentation), model])
     work = paths.data_dir() / "checkpoints" / f"flowers_whole_s{seed}_e{epochs}_px{size}"
     history = trainer.run_fit(
@@ -99,9 +99,9 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
 
 def reference(runs: dict, record: dict, seed: int = config.SEED) -> dict | None:
     """The depth study's run of its chosen depth (mirror images) with ``seed``: what the probe is compared with."""
-    from helpers.studies.flowers.probe import _chosen_runs
+    from helpers.studies.flowers.probe import chosen_runs
 
-    return next((r for r in _chosen_runs(runs, record) if r["seed"] == seed), None)
+    return next((r for r in chosen_runs(runs, record) if r["seed"] == seed), None)
 
 
 def facts(whole: dict, ref: dict) -> dict:
@@ -121,7 +121,7 @@ def facts(whole: dict, ref: dict) -> dict:
     return {"tail": whole["tail"], "against": ref.get("tail", "head"), "seed": whole["seed"], "epochs": whole["epochs"],
             "train_size": whole["train_size"], "ref_epochs": len(rh["val_loss"]), "same_photos_epochs": same,
             "best": best(h, len(h["val_loss"])), "ref_same_photos": best(rh, same), "ref_best": best(rh, len(rh["val_loss"])),
-            "seconds": float(sum(h["epoch_seconds"])), "ref_seconds": float(sum(rh["epoch_seconds"])),
+            "seconds": float(sum(h["epoch_seconds"])),
             "at_edge": at_edge(whole["best_epoch"], whole["epochs"])}
 
 

@@ -38,10 +38,15 @@ VOLATILE_CELL_METADATA = ("execution",)
 
 
 def strip_volatile(nb) -> None:
-    """Drop, in place, the cell metadata that changes from run to run (see :data:`VOLATILE_CELL_METADATA`)."""
+    """Drop, in place, the cell metadata that changes from run to run (see :data:`VOLATILE_CELL_METADATA`), and
+    keep only the major and minor Python version that nbclient records (``3.11``, not ``3.11.7``): any 3.11.x
+    reproduces the outputs, and another patch release must not rewrite every notebook."""
     for cell in nb["cells"]:
         for key in VOLATILE_CELL_METADATA:
             cell.get("metadata", {}).pop(key, None)
+    info = nb.get("metadata", {}).get("language_info", {})
+    if isinstance(info.get("version"), str):
+        info["version"] = ".".join(info["version"].split(".")[:2])
 
 
 def notebook_json(nb) -> str:

@@ -15,6 +15,7 @@ from helpers.studies import error_analysis as ea
 
 def record(name, task, val, test, seconds, params=1000):
     return {"name": name, "task": task, "params": params, "hparams": {}, "saved": "2026-11-20T10:00:00Z",
+            "sha256": f"sha-of-{name}",
             "training": {"seconds": seconds, "train_size": 50000, "val_size": 10000},
             "metrics": {"val": {"accuracy": val}, "test": {"accuracy": test, "n": 10000}}}
 
@@ -75,6 +76,7 @@ def summary(model="fashion_own_cnn", path=None):
 
 
 THROUGHPUT = {"measured": "2026-12-01", "machine": {"cpus": 2}, "model_only_images_per_second_batch_512": 2800.0,
+              "model": "fashion_own_cnn", "weights_sha256": "sha-of-fashion_own_cnn",
               "local": {"images_per_second": 1250.0}, "local_thumbnails_only": {"images_per_second": 1580.0},
               "ray_scaling_1_to_2": 0.86}
 SPEEDS = {"target_images_per_s_batch_512": 1000, "results": {"fashion_own_cnn": {"images_per_s_batch_512": 1570.5},
@@ -87,6 +89,9 @@ def no_study(tmp_path, monkeypatch):
     from helpers.studies import best_model
 
     monkeypatch.setattr(best_model, "SUMMARY_JSON", tmp_path / "no_study.json")
+    # and the pipeline's benchmark is the synthetic one, of the synthetic deployed model
+    (tmp_path / "throughput.json").write_text(json.dumps(THROUGHPUT))
+    monkeypatch.setattr(mr, "THROUGHPUT_JSON", tmp_path / "throughput.json")
 
 
 def test_report_is_built_from_the_results_within_the_word_limit(tmp_path, no_study):
@@ -110,6 +115,16 @@ def test_report_is_built_from_the_results_within_the_word_limit(tmp_path, no_stu
     assert again.read_bytes() == built.read_bytes()                      # reproducible
     without = mr.build(tmp_path / "bare.pdf", records=RECORDS, summary=s, throughput={}, speeds={})
     assert "not measured yet" in " ".join(pdf.pdf_text(without).split())
+
+
+def test_report_refuses_a_benchmark_of_another_model(tmp_path, no_study):
+    """The serving cost must be measured on the deployed model: a benchmark of another model, or of the same name
+    with other weights, is refused with what to run."""
+    s = summary(path=tmp_path / "summary.json")
+    for stale in ({**THROUGHPUT, "model": "fashion_dense", "weights_sha256": "sha-of-fashion_dense"},
+                  {**THROUGHPUT, "weights_sha256": "sha-of-older-weights"}):
+        with pytest.raises(HelpersError, match="offers_throughput.py"):
+            mr.report_data(RECORDS, s, throughput=stale, speeds=SPEEDS)
 
 
 def test_report_refuses_an_old_summary(tmp_path, no_study):

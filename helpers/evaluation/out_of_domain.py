@@ -24,6 +24,7 @@ import json
 import numpy as np
 
 from helpers.core import paths
+from helpers.core.results import round_significant
 
 SCORES = ("max_softmax", "energy", "mahalanobis", "detector")
 #: The scores that need a fit (class means and covariance; the detector's weights) saved beside the rule.
@@ -72,10 +73,16 @@ def mahalanobis_score(fit: dict, features) -> np.ndarray:
     return np.min(np.stack(d, axis=1), axis=1)
 
 
+#: Significant digits of a saved threshold: rounded before it is compared or written, so that a model's outputs,
+#: which move in the 7th digit from one CPU to another, give the same rule everywhere.
+THRESHOLD_DIGITS = 4
+
+
 def rejection_threshold(in_domain_scores, keep: float = 0.95, higher_is_stranger: bool = True) -> float:
-    """The score threshold that keeps ``keep`` of in-domain images (fix it on one set, report on another)."""
+    """The score threshold that keeps ``keep`` of in-domain images (fix it on one set, report on another), rounded
+    to :data:`THRESHOLD_DIGITS` significant digits."""
     s = np.asarray(in_domain_scores, dtype=np.float64)
-    return float(np.quantile(s, keep if higher_is_stranger else 1 - keep))
+    return round_significant(np.quantile(s, keep if higher_is_stranger else 1 - keep), THRESHOLD_DIGITS)
 
 
 def rejected(scores, threshold: float, higher_is_stranger: bool = True) -> np.ndarray:
@@ -170,11 +177,11 @@ def fit_rule(kind: str, in_domain_scores, keep: float = KEEP_IN_DOMAIN, in_domai
         raise ValueError(f"unknown score {kind!r}; known: {', '.join(SCORES)}")
     if threshold is None:
         threshold = rejection_threshold(in_domain_scores, keep)
-    threshold = np.asarray(threshold, dtype=np.float64)
+    threshold = np.asarray(round_significant(threshold, THRESHOLD_DIGITS), dtype=np.float64)
     rule = {"score": kind, "threshold": threshold.tolist() if threshold.ndim else float(threshold), "keep": keep}
     if in_domain_inputs is not None:
-        rule.update(frame_width=FRAME_WIDTH, frame_threshold=float(np.quantile(frame_brightness(in_domain_inputs),
-                                                                                frame_keep)))
+        frame = np.quantile(frame_brightness(in_domain_inputs), frame_keep)
+        rule.update(frame_width=FRAME_WIDTH, frame_threshold=round_significant(frame, THRESHOLD_DIGITS))
     return {**rule, **provenance}
 
 
@@ -198,8 +205,11 @@ def rule_path(model_name: str):
     return RULES_DIR / f"rejection_rule_{model_name}.json"
 
 
-def save_rule(model_name: str, rule: dict, maha: dict | None = None, temperature: float = 1.0) -> dict:
-    """Save ``rule`` for a saved model (tied to its weights' sha256); a Mahalanobis rule keeps its fit beside it."""
+def save_rule(model_name: str, rule: dict, maha: dict | None = None, temperature: float = 1.0):
+    """Save ``rule`` for a saved model (tied to its weights' sha256); a Mahalanobis or detector rule keeps its fit
+    beside it. Files that already hold the same rule at its meaningful precision are left as they are (a rerun on
+    another CPU rewrites nothing). Returns ``(rule, fit)`` as they are on disk: go on with those."""
+    from helpers.core.results import write_arrays_if_changed, write_json_if_changed
     from helpers.models import weights_store
 
     rule = {**rule, "model": model_name, "model_sha256": weights_store.load_record(model_name)["sha256"],
@@ -209,9 +219,9 @@ def save_rule(model_name: str, rule: dict, maha: dict | None = None, temperature
         if maha is None or (rule["score"] == "detector" and "detector_coef" not in maha):
             raise ValueError(f"a {rule['score']} rule needs its fit (class means and precision matrix; the "
                              "detector's arrays)")
-        np.savez_compressed(rule_path(model_name).with_suffix(".npz"), **maha)
-    rule_path(model_name).write_text(json.dumps(rule, indent=1) + "\n")
-    return rule
+        maha = write_arrays_if_changed(rule_path(model_name).with_suffix(".npz"), dict(maha))
+    write_json_if_changed(rule_path(model_name), rule, indent=1)
+    return json.loads(rule_path(model_name).read_text()), maha
 
 
 def load_rule(model_name: str):

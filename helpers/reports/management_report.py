@@ -91,7 +91,7 @@ def report_data(records: dict | None = None, summary: dict | None = None, study:
         "per_class": per_class, "best_class": per_class[0], "worst_class": per_class[-1],
         "pairs": [{"pair": p["pair"], "errors": p["total errors"]} for p in summary["pairs"].values()],
         **_decisions(summary), "simulation": _simulation(summary), "real_photos": _real_photos(summary),
-        "serving": _serving(throughput if throughput is not None else _read_json(THROUGHPUT_JSON)),
+        "serving": _serving(throughput if throughput is not None else _read_json(THROUGHPUT_JSON), best),
         "photos_figure": _photos_figure(best["name"]),
     }
     binary = records.get("fashion_binary_cnn")
@@ -183,11 +183,17 @@ def _real_photos(summary: dict) -> dict:
             "rule": summary["rejection_choice"], "flower_photos": summary["flower_photos"]}
 
 
-def _serving(bench: dict | None) -> dict | None:
-    """The offers pipeline's measured throughput and the cores a day of uploads needs."""
+def _serving(bench: dict | None, deployed: dict) -> dict | None:
+    """The offers pipeline's measured throughput and the cores a day of uploads needs; refused when the benchmark
+    measured another model than the deployed one (``deployed``: its record), or other weights."""
     if not bench:
         return None
     from helpers.studies.deployment import costs
+
+    if bench.get("model") != deployed["name"] or bench.get("weights_sha256") != deployed["sha256"]:
+        raise HelpersError(f"{paths.display_path(THROUGHPUT_JSON)} measured {bench.get('model')!r}, but the deployed "
+                           f"model is {deployed['name']!r} (or its weights changed since): measure it again "
+                           "(.venv/bin/python benchmarks/offers_throughput.py)")
 
     per_core = bench["local"]["images_per_second"] / bench["machine"]["cpus"]
     volumes = (1e6, 1e8)

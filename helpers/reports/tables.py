@@ -48,3 +48,11 @@ def per_class_report(y_true, y_pred, class_names) -> pd.DataFrame:
     p, r, f, n = precision_recall_fscore_support(y_true, y_pred, labels=np.arange(len(class_names)), zero_division=0)
     return pd.DataFrame({"precision": p, "recall": r, "F1": f, "images": n},
                         index=pd.Index(class_names, name="class")).round(3)
+
+
+def html(styler):
+    """A pandas ``Styler`` as an HTML display object. Displayed directly, a Styler's plain-text form carries its
+    memory address (``<...Styler at 0x7f...>``), which changes on every run and so rewrites the notebook."""
+    from IPython.display import HTML
+
+    return HTML(styler.to_html())

@@ -5,7 +5,8 @@ Notebook 06 decides the rules for the deployed model and writes them (:func:`wri
 (:func:`load_rules`) and nothing else, so no threshold is typed twice. A rule file holds:
 
 - ``thresholds``: per category, the calibrated confidence an image needs to *count* toward an offer (fixed on
-  validation for a target precision);
+  validation for a target precision), rounded to :data:`THRESHOLD_DECIMALS` decimals before the content is hashed,
+  so that a model's 7th-digit noise from one CPU to another cannot change the file or its version;
 - ``rejection_rule``: the file of the out-of-domain rule (:mod:`helpers.evaluation.out_of_domain`) and its
   sha256 -- an image the rule rejects never counts;
 - ``offers``: what each predicted category offers (``"tops"`` for the merged categories, the category itself
@@ -29,6 +30,8 @@ from helpers.core.errors import HelpersError
 RULES_DIR = paths.REPO_ROOT / "results" / "offers"
 #: Bumped when the file's *format* changes (the content's own changes show in its sha256).
 FORMAT_VERSION = 1
+#: Decimals of a saved confidence threshold.
+THRESHOLD_DECIMALS = 3
 #: Merged categories: one offer name for several labels the model confuses with each other.
 TOPS = "tops"
 
@@ -79,7 +82,7 @@ def build_rules(model_name: str, class_names, thresholds: dict, launch, merge: d
         rejection = {"file": path.name, "sha256": file_digest(path)}
     rules = {"format": FORMAT_VERSION, "model": model_name,
              "model_sha256": weights_store.load_record(model_name)["sha256"], "classes": class_names,
-             "thresholds": {c: round(float(thresholds[c]), 6) for c in class_names},
+             "thresholds": {c: round(float(thresholds[c]), THRESHOLD_DECIMALS) for c in class_names},
              "offers": offers, "min_images": {o: int(min_images[o]) for o in offered},
              "rejection_rule": rejection, "decided_on": decided_on, "notes": notes}
     return rules

@@ -64,27 +64,37 @@ def bootstrap_per_class(y_true, y_pred, class_names, n_boot: int = BOOTSTRAP_SAM
     return df.sort_values("F1", ascending=False).round(4)
 
 
-def threshold_for_precision(y_true, proba, cls: int, target: float):
-    """The lowest confidence threshold at which predictions of class ``cls`` reach ``target`` precision.
+#: Confidence thresholds are chosen on a grid of this step (3 decimals): a threshold then moves only when an image's
+#: confidence crosses a grid point, never with the model's 7th-digit noise from one CPU to another.
+THRESHOLD_STEP = 0.001
+
+
+def threshold_for_precision(y_true, proba, cls: int, target: float, step: float = THRESHOLD_STEP):
+    """The lowest confidence threshold, in steps of ``step``, at which predictions of class ``cls`` reach
+    ``target`` precision.
 
     Returns ``(threshold, precision, coverage)``; coverage is the share of the class's images that are
     predicted as ``cls`` with at least that confidence. ``(None, best precision, 0.0)`` if unreachable.
     """
-    y, p = np.asarray(y_true), np.asarray(proba)
+    y, p = np.asarray(y_true), np.asarray(proba, dtype=np.float64)
     pred, conf = p.argmax(1), p.max(1)
     mask = pred == cls
     c, correct = conf[mask], (y[mask] == cls)
-    order = np.argsort(-c, kind="stable")
-    c, correct = c[order], correct[order]
     if len(c) == 0:
         return None, 0.0, 0.0
-    precision = np.cumsum(correct) / np.arange(1, len(c) + 1)
-    # candidate cut after position i keeps the i+1 most confident; thresholds must not split ties
-    ok = np.where((precision >= target) & np.r_[c[1:] < c[:-1], True])[0]
+    grid = np.round(np.arange(0, 1 + step / 2, step), 6)
+    order = np.argsort(c, kind="stable")
+    c, correct = c[order], correct[order]
+    first = np.searchsorted(c, grid, side="left")  # images at or above each grid threshold: c[first:]
+    kept = len(c) - first
+    right = np.r_[np.cumsum(correct[::-1])[::-1], 0][first]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(kept > 0, right / np.maximum(kept, 1), np.nan)
+    ok = np.where(precision >= target)[0]
     if len(ok) == 0:
-        return None, float(precision.max()), 0.0
-    i = ok[-1]
-    return float(c[i]), float(precision[i]), float(correct[: i + 1].sum() / max(1, (y == cls).sum()))
+        return None, float(np.nanmax(precision)), 0.0
+    i = ok[0]
+    return float(grid[i]), float(precision[i]), float(right[i] / max(1, (y == cls).sum()))
 
 
 def precision_coverage(y_true, proba, cls: int):

@@ -1,8 +1,8 @@
 """Notebook 06's launch decisions: each category's status (launch / merge into tops / hold), decided on the
 validation split with a stated noise margin, then reported once on test with bootstrap intervals.
 
-- The **threshold** of a category is the lowest calibrated confidence at which its validation precision reaches
-  :data:`TARGET` (:func:`helpers.studies.error_analysis.threshold_for_precision`).
+- The **threshold** of a category is the lowest calibrated confidence, in steps of 0.001, at which its validation
+  precision reaches :data:`TARGET` (:func:`helpers.studies.error_analysis.threshold_for_precision`).
 - A category of :data:`TOPS` (upper-body garments, which the model confuses with each other) is **merged** into
   one "tops" offer; the group's own precision -- of the images labelled as any of them, the share that are one of
   them -- is reported beside it.

@@ -94,9 +94,23 @@ def test_confidence_thresholds_sit_on_a_grid_that_cpu_noise_cannot_move():
             assert t is not None and round(t, 3) == t and prec >= target
             for seed in range(5):
                 assert ea.threshold_for_precision(y, _noisy(p, seed), cls, target) == (t, prec, cov)
-            # the grid step below would miss the target (or the class has no image between the two)
-            sel = (p.argmax(1) == cls) & (p.max(1) >= t - ea.THRESHOLD_STEP)
-            assert (y[sel] == cls).mean() < target or t == 0.0
+            # the grid step below would miss the target, or keep no other image
+            sel = (p.argmax(1) == cls) & (p.max(1) >= t)
+            lower = (p.argmax(1) == cls) & (p.max(1) >= t - ea.THRESHOLD_STEP)
+            assert (y[lower] == cls).mean() < target or lower.sum() == sel.sum()
+
+
+def test_a_category_whose_every_prediction_is_right_enough_keeps_the_lowest_confidence_seen():
+    """No threshold of 0: where every prediction reaches the target, the threshold is the lowest confidence seen
+    on validation, rounded down to FLOOR_STEP (the same images kept; no claim below what was seen)."""
+    y = np.r_[np.zeros(50, int), np.ones(50, int)]
+    p = np.zeros((100, 2))
+    p[:50, 0] = np.linspace(0.6345, 0.99, 50)
+    p[50:, 1] = 0.9
+    p[:, 1] = np.where(p[:, 1] == 0, 1 - p[:, 0], p[:, 1])
+    p[50:, 0] = 0.1
+    t, prec, cov = ea.threshold_for_precision(y, p, 0, 0.95)
+    assert t == 0.63 and prec == 1.0 and cov == 1.0
 
 
 def test_rejection_thresholds_are_rounded_before_they_are_compared():

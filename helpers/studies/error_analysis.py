@@ -67,11 +67,15 @@ def bootstrap_per_class(y_true, y_pred, class_names, n_boot: int = BOOTSTRAP_SAM
 #: Confidence thresholds are chosen on a grid of this step (3 decimals): a threshold then moves only when an image's
 #: confidence crosses a grid point, never with the model's 7th-digit noise from one CPU to another.
 THRESHOLD_STEP = 0.001
+#: A threshold never goes below the lowest confidence seen among the images it keeps on validation, rounded down to
+#: this step: below it there is no evidence (coarse, so that noise almost never moves it either).
+FLOOR_STEP = 0.01
 
 
 def threshold_for_precision(y_true, proba, cls: int, target: float, step: float = THRESHOLD_STEP):
-    """The lowest confidence threshold, in steps of ``step``, at which predictions of class ``cls`` reach
-    ``target`` precision.
+    """The lowest confidence threshold, in steps of ``step``, at which predictions of class ``cls`` reach ``target``
+    precision; where that keeps every prediction of the class, the lowest confidence among them rounded down to
+    :data:`FLOOR_STEP` (the same images kept, no claim below what was seen).
 
     Returns ``(threshold, precision, coverage)``; coverage is the share of the class's images that are
     predicted as ``cls`` with at least that confidence. ``(None, best precision, 0.0)`` if unreachable.
@@ -94,7 +98,8 @@ def threshold_for_precision(y_true, proba, cls: int, target: float, step: float 
     if len(ok) == 0:
         return None, float(np.nanmax(precision)), 0.0
     i = ok[0]
-    return float(grid[i]), float(precision[i]), float(right[i] / max(1, (y == cls).sum()))
+    threshold = max(float(grid[i]), float(np.floor(c[first[i]] / FLOOR_STEP) * FLOOR_STEP))
+    return round(threshold, 6), float(precision[i]), float(right[i] / max(1, (y == cls).sum()))
 
 
 def precision_coverage(y_true, proba, cls: int):

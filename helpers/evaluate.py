@@ -25,7 +25,7 @@ CHECKED = ("accuracy", "loss", "macro_f1")
 
 def evaluate_saved(name: str, split: str = "test") -> dict:
     """``{"name", "task", "split", "metrics", "recorded"}`` for a saved model."""
-    from helpers.training.trainer import load, predict_proba
+    from helpers.models.saved_models import load, predict_proba
 
     model, record = load(name)
     data = tasks.get(record["task"]).splits(record.get("input_shape"))
@@ -43,7 +43,7 @@ def evaluate_saved(name: str, split: str = "test") -> dict:
 
 
 def _model_and_test(name: str):
-    from helpers.training.trainer import load
+    from helpers.models.saved_models import load
 
     model, record = load(name)
     x, y = tasks.get(record["task"]).splits(record.get("input_shape"))["test"]
@@ -54,7 +54,7 @@ def save_test_labels(name: str) -> dict:
     """Predict every test image with saved model ``name`` (through the whole network) and keep the labels for
     sampled checks, if they reproduce the recorded accuracy (:func:`helpers.evaluation.reproduction.keep_test_labels`)."""
     from helpers.evaluation import reproduction
-    from helpers.training.trainer import predict_proba
+    from helpers.models.saved_models import predict_proba
 
     model, record, x, y = _model_and_test(name)
     return reproduction.keep_test_labels(name, record, predict_proba(model, x).argmax(1), y)
@@ -67,7 +67,7 @@ def check_on_sample(name: str, size: int | None = None) -> dict | None:
     import logging
 
     from helpers.evaluation import reproduction
-    from helpers.training.trainer import predict_proba
+    from helpers.models.saved_models import predict_proba
 
     model, record, x, y = _model_and_test(name)
     kept = reproduction.saved_test_labels(name, record)
@@ -90,8 +90,8 @@ def reproduction_lines(names, sampled=(), proba: dict | None = None, tolerance: 
     ensemble from its members' outputs, a transfer model through :func:`evaluate_saved`, a model of ``sampled`` by
     :func:`check_on_sample` (its kept labels and a re-predicted sample), any other network through the whole network.
     ``proba``: test probabilities already computed (``{name: array}``), filled as models are scored."""
+    from helpers.models.saved_models import load, predict_proba
     from helpers.training.ensemble import average_probabilities, check_members
-    from helpers.training.trainer import load, predict_proba
 
     proba = {} if proba is None else proba
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY_FIT
 
 from helpers import evaluate
-from helpers.models import weights_store
+from helpers.models import saved_models, weights_store
 from helpers.serving import predict
 from helpers.training import calibration, ensemble, trainer
 
@@ -73,9 +73,9 @@ def test_ensemble_record_round_trip_and_check(tiny_task, capsys):
     model, rec = ensemble.make_ensemble("tiny_ens", ["tiny_a", "tiny_b"], task="tiny")
     assert [m["name"] for m in rec["members"]] == ["tiny_a", "tiny_b"]
     data = tiny_task[1]
-    members = [trainer.predict_proba(trainer.load(n)[0], data["test"][0]) for n in ("tiny_a", "tiny_b")]
+    members = [saved_models.predict_proba(saved_models.load(n)[0], data["test"][0]) for n in ("tiny_a", "tiny_b")]
     expected = ensemble.average_probabilities(members)
-    assert np.allclose(trainer.predict_proba(model, data["test"][0]), expected, atol=1e-6)
+    assert np.allclose(saved_models.predict_proba(model, data["test"][0]), expected, atol=1e-6)
     capsys.readouterr()
     assert evaluate.main(["tiny_ens", "--check"]) == 0
     assert json.loads(capsys.readouterr().out)["check"] == "ok"

@@ -66,14 +66,14 @@ def pipeline(trained, tmp_path, monkeypatch):
     import shutil
 
     from helpers.evaluation import out_of_domain
+    from helpers.models import saved_models
     from helpers.serving import rules
-    from helpers.training import trainer
 
     for f in trained[0].iterdir():
         shutil.copy(f, os.environ["HELPERS_WEIGHTS_DIR"])
     monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")
     monkeypatch.setattr(rules, "RULES_DIR", tmp_path / "rules")
-    model, _ = trainer.load(MODEL)
+    model, _ = saved_models.load(MODEL)
     x_val = trained[1]
     logits, feats = out_of_domain.logits_and_features(model, x_val)
     energy = out_of_domain.all_scores(logits, feats)["energy"]

@@ -85,6 +85,14 @@ def test_no_import_cycles_between_modules():
     assert not cycle, f"import cycles: {cycle}"
 
 
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if layer_of(m) == "serving"))
+def test_serving_loads_saved_models_without_the_training_layer(module):
+    """Serving needs a saved model loaded and asked (``helpers.models.saved_models``), never the code that trains."""
+    from_training = sorted(m for m in helpers_imports(MODULES[module]) if m == "helpers.training"
+                           or m.startswith("helpers.training."))
+    assert not from_training, f"{module} imports from the training layer: {from_training}"
+
+
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_modules_stay_small(module):
     n = len(MODULES[module].read_text().splitlines())

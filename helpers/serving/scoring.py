@@ -92,9 +92,8 @@ class Scorer:
         import tempfile
 
         from helpers.evaluation import out_of_domain
+        from helpers.models.saved_models import build_from_record, temperature_of
         from helpers.serving import rules as offer_rules
-        from helpers.training.calibration import temperature_of
-        from helpers.training.trainer import build_from_record
 
         self._spec = spec
         self.model_name, self.record, self.rules = spec["name"], spec["record"], spec["rules"]

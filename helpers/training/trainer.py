@@ -12,11 +12,11 @@
    with the weights in ``weights/<name>.json``.
 
 Learning curves are drawn from the record's history, so a loaded model looks like a trained one.
+Loading a saved model and predicting with it live one layer down, in :mod:`helpers.models.saved_models`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -25,44 +25,15 @@ import numpy as np
 
 from helpers.core import paths
 from helpers.core.repro import DEFAULT_SEED, set_seeds
-from helpers.training.recipe import lr_schedule_values, precision_policy, smoothed_sparse_crossentropy
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
-from helpers.models import architectures, weights_store
-
-
-def build_model(task_name: str, architecture: str, hparams: dict, input_shape=None, **build_kwargs):
-    """An architecture for a task; ``input_shape`` overrides the task's (image-folder tasks)."""
-    task = tasks.get(task_name)
-    return architectures.build(architecture, input_shape or task.input_shape, task.n_outputs, task.output_activation,
-                        **hparams, **build_kwargs)
-
-
-def build_from_record(record: dict):
-    return build_model(record["task"], record["architecture"], record.get("hparams", {}),
-                       input_shape=record.get("input_shape"))
-
-
-def predict_proba(model, x, batch_size: int = 512) -> np.ndarray:
-    """Class probabilities in full float32 precision on every backend (scores must match across machines)."""
-    with exact_precision():
-        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
-
-
-@contextlib.contextmanager
-def exact_precision():
-    """Full float32 matrix products inside the block. On a GPU, JAX trains with TensorFloat-32 (a 10-bit
-    mantissa) by default, which is fast but shifts outputs enough to move a recorded score; predictions
-    that are recorded are therefore made in float32, as on a CPU. Elsewhere a no-op."""
-    import keras
-
-    if keras.backend.backend() != "jax":
-        yield
-        return
-    import jax
-
-    with jax.default_matmul_precision("float32"):
-        yield
+from helpers.models import weights_store
+from helpers.models.saved_models import build_model, load, predict_proba
+from helpers.training.recipe import (
+    lr_schedule_values,
+    precision_policy,
+    smoothed_sparse_crossentropy,
+)
 
 
 def epoch_timer():
@@ -363,14 +334,6 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     }
     record = weights_store.save(name, model, record)
     shutil.rmtree(work, ignore_errors=True)
-    return model, record
-
-
-def load(name: str):
-    """Rebuild a saved model from its record and load its verified weights: ``(model, record)``."""
-    record = weights_store.load_record(name)
-    model = build_from_record(record)
-    weights_store.load_weights(model, name)
     return model, record
 
 

@@ -39,7 +39,7 @@ def tta_table(model, x, y, view_sets=TTA_VIEWS, batch_size: int = 512):
     import pandas as pd
 
     from helpers.evaluation import metrics
-    from helpers.training.trainer import predict_proba
+    from helpers.models.saved_models import predict_proba
 
     distinct = {v for views in view_sets.values() for v in views}
     proba = {v: predict_proba(model, shift_images(x, *v), batch_size) for v in sorted(distinct)}
@@ -62,11 +62,11 @@ def save_tta_outputs(name: str, views: int = config.TTA_DEPLOYABLE, data: dict |
     import numpy as np
 
     from helpers.inputs import tasks
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     if split not in ("val", "test"):
         raise ValueError(f"split must be 'val' or 'test', not {split!r}")
-    model, _ = trainer.load(name)
+    model, _ = saved_models.load(name)
     x, y = (data or tasks.get("fashion").load_splits())[split]
     _, averaged = tta_table(model, x, y, {views: TTA_VIEWS[views]})
     config.TTA_DIR.mkdir(parents=True, exist_ok=True)

@@ -90,8 +90,7 @@ def test_predictions(names=None, recompute: bool = False, path: Path | None = No
     new predictions are written back. Returns ``{"split", "files", "labels", "models": {name: {"sha256", "pred"}}}``.
     """
     from helpers.inputs import flowers as photos
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    from helpers.models import saved_models, weights_store
 
     path = Path(path or config.PREDICTIONS_JSON)
     names = list(names or [n for n in config.SAVED_MODELS if weights_store.exists(n)])
@@ -103,12 +102,13 @@ def test_predictions(names=None, recompute: bool = False, path: Path | None = No
         sha = weights_store.load_record(name)["sha256"]
         if not recompute and models.get(name, {}).get("sha256") == sha:
             continue
-        model, record = trainer.load(name)
+        model, record = saved_models.load(name)
         shape = tuple(record["input_shape"])
         x, y = tests.setdefault(shape, photos.load_splits(shape)["test"])
         if y.tolist() != labels:
             raise HelpersError("the cached test photos are not the manifest's: delete data/cache/images and rerun")
-        models[name] = {"sha256": record["sha256"], "pred": trainer.predict_proba(model, x).argmax(axis=1).tolist()}
+        models[name] = {"sha256": record["sha256"],
+                        "pred": saved_models.predict_proba(model, x).argmax(axis=1).tolist()}
         changed = True
     out = {"split": "test", "files": files, "labels": labels, "models": dict(sorted(models.items()))}
     if changed or not path.is_file():

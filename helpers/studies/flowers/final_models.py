@@ -68,11 +68,11 @@ def train_recommended(retrain: bool = False, data: dict | None = None, backbone_
     which may come earlier), then a refit on training + validation photos for that many epochs; saved, and
     scored once on the test split. ``image_size``: the input side (default: that of ``data``, else
     :func:`final_image_size` of :func:`size_check`). Returns ``(model, record)``."""
-    from helpers.models import weights_store
-    from helpers.training import cached_transfer, trainer
+    from helpers.models import saved_models, weights_store
+    from helpers.training import cached_transfer
 
     if not retrain and weights_store.exists(config.RECOMMENDED):
-        return trainer.load(config.RECOMMENDED)
+        return saved_models.load(config.RECOMMENDED)
     rec = rec or recommend()
     if data is None:
         size = int(image_size or final_image_size(size_check(rec, backbone_weights=backbone_weights)))
@@ -90,11 +90,10 @@ def fine_tune(retrain: bool = False, data: dict | None = None, backbone_weights=
     """Beyond the brief: the recommended model's last two backbone layers (Conv_1, Conv_1_bn) trained with its head,
     on cached tail inputs, with the recommended SGD settings; selection run from the recommended model's selection
     head, then a refit on training + validation photos. Returns ``(model, record)``."""
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    from helpers.models import saved_models, weights_store
 
     if not retrain and weights_store.exists(config.FINE_TUNED):
-        return trainer.load(config.FINE_TUNED)
+        return saved_models.load(config.FINE_TUNED)
     base = weights_store.load_record(config.RECOMMENDED)
     t, size = base["training"], int(base["hparams"]["image_size"])
     data = data if data is not None else photos.load_splits((size, size, 3))
@@ -175,11 +174,10 @@ def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_w
     loss picks the epoch), then a refit on training (+ mirrored) and validation photos for that many epochs;
     saved as ``name`` (:data:`DEEP_TUNED`: the first round's choice by default; :data:`DEEPER_TUNED`: the second
     round's) and scored once on the test split. Returns ``(model, record)``."""
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    from helpers.models import saved_models, weights_store
 
     if not retrain and weights_store.exists(name):
-        return trainer.load(name)
+        return saved_models.load(name)
     size = int(data["train"][0].shape[1]) if data is not None else int(
         weights_store.load_record(config.RECOMMENDED)["hparams"]["image_size"])
     first = name == config.DEEP_TUNED

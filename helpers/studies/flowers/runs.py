@@ -24,10 +24,10 @@ def build_model(seed: int = config.SEED, backbone_weights="imagenet", image_size
     Returns an uncompiled Keras model taking uint8-range ``(N, S, S, 3)`` images.
     """
     from helpers.core.repro import set_seeds
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     set_seeds(seed)
-    return trainer.build_model(config.NAME, "transfer", head_hparams(image_size, tail),
+    return saved_models.build_model(config.NAME, "transfer", head_hparams(image_size, tail),
                                 input_shape=(image_size, image_size, 3), backbone_weights=backbone_weights)
 
 
@@ -117,7 +117,7 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = conf
     Saved in ``results/flowers/runs.json`` and loaded from there unless ``retrain`` (a saved run needs no photos:
     ``image_size``, default that of ``data`` else :data:`IMAGE_SIZE`, completes its key).
     """
-    from helpers.models import transfer
+    from helpers.models import saved_models, transfer
     from helpers.training import trainer
 
     if mode not in ("standard", "accelerated"):
@@ -155,7 +155,7 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = conf
               **({"tail": tail} if tail != "head" else {}), **({"mirror": True} if mirror else {}),
               "train_size": int(len(data["train"][1])), "history": history,
               "best_epoch": trainer.best_epoch(history, "val_loss"),
-              "val_report": val_report(data["val"][1], trainer.predict_proba(trained, inputs["val"]))}
+              "val_report": val_report(data["val"][1], saved_models.predict_proba(trained, inputs["val"]))}
     _save_run(key, result, path)
     return result
 

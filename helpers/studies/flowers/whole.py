@@ -61,7 +61,7 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     import keras
 
     from helpers.core.repro import set_seeds
-    from helpers.models import weights_store
+    from helpers.models import saved_models, weights_store
     from helpers.studies.flowers.runs import val_report
     from helpers.training import trainer
 
@@ -77,7 +77,7 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
         data = photos.load_splits((int(record["hparams"]["image_size"]),) * 2 + (3,))
     size, augmentation = int(data["train"][0].shape[1]), augmentation or AUGMENTATION
     set_seeds(seed)
-    model = trainer.build_model(config.NAME, "transfer", hparams(size), input_shape=(size, size, 3),
+    model = saved_models.build_model(config.NAME, "transfer", hparams(size), input_shape=(size, size, 3),
                                 backbone_weights=backbone_weights)
     trained = keras.Sequential([keras.Input((size, size, 3)), augmenter(seed, augmentation), model])
     work = paths.data_dir() / "checkpoints" / f"flowers_whole_s{seed}_e{epochs}_px{size}"
@@ -89,7 +89,7 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
               "learning_rate": rate, "momentum": momentum, "augmentation": augmentation,
               "train_size": int(len(data["train"][1])), "history": history,
               "best_epoch": trainer.best_epoch(history, "val_loss"),
-              "val_report": val_report(data["val"][1], trainer.predict_proba(model, data["val"][0]))}
+              "val_report": val_report(data["val"][1], saved_models.predict_proba(model, data["val"][0]))}
     out = Path(path or WHOLE_JSON)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")

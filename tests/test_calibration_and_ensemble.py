@@ -74,7 +74,7 @@ def test_ensemble_record_round_trip_and_check(tiny_task, capsys):
     assert [m["name"] for m in rec["members"]] == ["tiny_a", "tiny_b"]
     data = tiny_task[1]
     members = [saved_models.predict_proba(saved_models.load(n)[0], data["test"][0]) for n in ("tiny_a", "tiny_b")]
-    expected = ensemble.average_probabilities(members)
+    expected = saved_models.average_probabilities(members)
     assert np.allclose(saved_models.predict_proba(model, data["test"][0]), expected, atol=1e-6)
     capsys.readouterr()
     assert evaluate.main(["tiny_ens", "--check"]) == 0

@@ -62,3 +62,19 @@ def temperature_of(record: dict) -> float:
     """The record's fitted temperature (1.0 when the model was never calibrated; see
     :mod:`helpers.training.calibration`, which fits and stores it)."""
     return float(record.get("calibration", {}).get("temperature", 1.0))
+
+
+def check_members(record: dict) -> list[str]:
+    """Problems with a saved ensemble's members (missing, or retrained since the ensemble was made)."""
+    out = []
+    for m in record.get("members", []):
+        if not weights_store.exists(m["name"]):
+            out.append(f"member {m['name']} is not saved")
+        elif weights_store.load_record(m["name"])["sha256"] != m["sha256"]:
+            out.append(f"member {m['name']} was retrained after the ensemble was made")
+    return out
+
+
+def average_probabilities(probas) -> np.ndarray:
+    """The ensemble's output from its members' probabilities ``[(N, C), ...]``."""
+    return np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in probas]), axis=0)

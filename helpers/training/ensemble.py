@@ -7,11 +7,11 @@ weights file holds every member's weights, so ``helpers.evaluate`` rebuilds and 
 ``helpers.predict`` uses it like any other model. Validation and test metrics are computed from
 the members' averaged outputs; training time is the members' sum. Members refitted on training + validation images have seen
 the validation split, so such an ensemble records no validation metrics (they would be inflated).
+A saved ensemble's members are checked, and its output averaged from theirs, by
+:func:`helpers.models.saved_models.check_members` and :func:`~helpers.models.saved_models.average_probabilities`.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
@@ -80,19 +80,3 @@ def make_ensemble(name: str, member_names, task: str = "fashion", data: dict | N
                   "validation score would be inflated; it is not recorded (choose ensembles on the members' "
                   "selection-run outputs instead)")} if refit else {})}}
     return model, weights_store.save(name, model, record)
-
-
-def check_members(record: dict) -> list[str]:
-    """Problems with an ensemble record's members (missing, or retrained since the ensemble was made)."""
-    out = []
-    for m in record.get("members", []):
-        if not weights_store.exists(m["name"]):
-            out.append(f"member {m['name']} is not saved")
-        elif weights_store.load_record(m["name"])["sha256"] != m["sha256"]:
-            out.append(f"member {m['name']} was retrained after the ensemble was made")
-    return out
-
-
-def average_probabilities(probas) -> np.ndarray:
-    """The ensemble's output from its members' probabilities ``[(N, C), ...]``."""
-    return np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in probas]), axis=0)

@@ -30,6 +30,8 @@ from helpers.inputs import tasks
 from helpers.models import weights_store
 from helpers.models.saved_models import build_model, load, predict_proba
 from helpers.training.recipe import (
+    Recipe,
+    as_recipe,
     lr_schedule_values,
     precision_policy,
     smoothed_sparse_crossentropy,
@@ -207,15 +209,7 @@ def _concat(a, b):
     return np.concatenate([a, b])
 
 
-def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | None = None,
-        epochs: int = 50, batch_size: int = 32, optimizer: str = "adam", learning_rate: float = 1e-3,
-        patience: int | None = 5, monitor: str = "val_loss", reduce_lr_patience: int | None = None,
-        refit_on_train_and_val: bool = False, seed: int = DEFAULT_SEED, notes: dict | None = None,
-        build_kwargs: dict | None = None, prepare=None, mixed_precision: bool = False,
-        steps_per_execution: int = 1, input_pipeline: str = "keras", fit_kwargs: dict | None = None,
-        selection_only: bool = False, input_shape=None, optimizer_config: dict | None = None,
-        label_smoothing: float = 0.0, schedule: dict | None = None, selection_outputs=None,
-        soft_targets: dict | None = None, distillation: dict | None = None, ema_momentum: float | None = None):
+def fit(name: str, recipe: Recipe | None = None, *, data: dict | None = None, **settings):
     """Train, score validation and test once, save; returns ``(model, record)``.
 
     ``selection_outputs`` (a path): the selection run's validation probabilities are saved there
@@ -250,7 +244,22 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     ``mixed_precision`` trains under Keras' ``mixed_bfloat16`` policy (about 40% faster on CPUs with
     bf16 instructions); the trained weights are then copied into a float32 twin, which is scored and
     saved, so that ``helpers.evaluate`` reproduces the recorded metrics exactly.
+
+    Every setting above is a field of ``recipe`` (:class:`~helpers.training.recipe.Recipe`); given as keywords
+    (``fit(name, task=..., epochs=...)``) they make the recipe, given with a recipe they change it. A new record keeps
+    the recipe's settings under ``"recipe"`` (:meth:`~helpers.training.recipe.Recipe.as_record`).
     """
+    r = as_recipe(recipe, **settings)
+    task, architecture, hparams = r.task, r.architecture, r.hparams
+    input_shape, build_kwargs = r.input_shape, r.build_kwargs
+    epochs, batch_size, optimizer, learning_rate = r.epochs, r.batch_size, r.optimizer, r.learning_rate
+    optimizer_config, patience, monitor = r.optimizer_config, r.patience, r.monitor
+    reduce_lr_patience = r.reduce_lr_patience
+    schedule, label_smoothing, seed = r.schedule, r.label_smoothing, r.seed
+    steps_per_execution, input_pipeline, fit_kwargs = r.steps_per_execution, r.input_pipeline, r.fit_kwargs
+    refit_on_train_and_val, mixed_precision, ema_momentum = r.refit_on_train_and_val, r.mixed_precision, r.ema_momentum
+    soft_targets, distillation, prepare = r.soft_targets, r.distillation, r.prepare
+    selection_outputs, selection_only, notes = r.selection_outputs, r.selection_only, r.notes
     task_obj = tasks.get(task)
     input_pipeline, steps_per_execution = effective_settings(input_pipeline, steps_per_execution)
     data = data if data is not None else task_obj.splits(input_shape)
@@ -331,14 +340,15 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
         "metrics": {"val": metrics_val,
                     "test": metrics.classification_metrics(y["test"], predict_proba(trained, inputs["test"]))},
         "notes": notes or {},
+        "recipe": r.as_record(),
     }
     record = weights_store.save(name, model, record)
     shutil.rmtree(work, ignore_errors=True)
     return model, record
 
 
-def train_or_load(name: str, *, retrain: bool = False, **fit_args):
-    """Load ``weights/<name>`` when present and ``retrain`` is false; train and save otherwise."""
+def train_or_load(name: str, recipe: Recipe | None = None, *, retrain: bool = False, **fit_args):
+    """Load ``weights/<name>`` when present and ``retrain`` is false; train and save otherwise (:func:`fit`)."""
     if not retrain and weights_store.exists(name):
         return load(name)
-    return fit(name, **fit_args)
+    return fit(name, recipe, **fit_args)

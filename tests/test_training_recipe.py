@@ -65,7 +65,7 @@ def test_a_recipe_is_the_keyword_form_as_one_value():
 
 
 def test_fit_takes_a_recipe_and_records_it_for_a_new_training(tiny_task):
-    model, rec = trainer.fit("tiny_from_recipe", recipe.Recipe(**TINY_FIT), notes={"why": "test"})
+    _, rec = trainer.fit("tiny_from_recipe", recipe.Recipe(**TINY_FIT), notes={"why": "test"})
     again = weights_store.load_record("tiny_from_recipe")
     assert again["recipe"] == recipe.Recipe(**TINY_FIT).as_record() and again["notes"] == {"why": "test"}
     assert again["training"]["max_epochs"] == TINY_FIT["epochs"] and again["training"]["batch_size"] == 16

@@ -55,10 +55,11 @@ def tta_table(model, x, y, view_sets=TTA_VIEWS, batch_size: int = 512):
 
 #: Where the test-time-augmented validation outputs of each experiment are kept (``python -m helpers.best_model
 #: tta NAME``): the probabilities averaged over the :data:`TTA_DEPLOYABLE` views of :data:`TTA_VIEWS`.
-def save_tta_outputs(name: str, views: int = config.TTA_DEPLOYABLE, data: dict | None = None, split: str = "val"):
+def save_tta_outputs(name: str, views: int | None = None, data: dict | None = None, split: str = "val"):
     """Predict ``split`` under ``views`` shifted views with experiment ``name``'s saved model and keep the averaged
     probabilities (``.npz``: ``<split>``, ``y_<split>``, ``views``); returns the path. The test split is for the
     one candidate notebook 05 scores on test, once."""
+    views = config.TTA_DEPLOYABLE if views is None else views
     import numpy as np
 
     from helpers.inputs import tasks

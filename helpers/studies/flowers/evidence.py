@@ -123,7 +123,7 @@ def load_predictions(path: Path | None = None) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def test_evidence(predictions: dict, records: dict, base: str = config.RECOMMENDED) -> dict:
+def test_evidence(predictions: dict, records: dict, base: str | None = None) -> dict:
     """Every model's test accuracy with its 95 % Wilson interval, and each model against ``base`` on the same
     test photos by McNemar's exact test.
 
@@ -132,6 +132,7 @@ def test_evidence(predictions: dict, records: dict, base: str = config.RECOMMEND
     Returns ``{"models": [{"name", "accuracy", "correct", "n", "low", "high"}], "pairs": [{"base", "name",
     "only_base", "only_other", "gain", "p_value", "significant"}]}``.
     """
+    base = config.RECOMMENDED if base is None else base
     from helpers.studies.binary import mcnemar
 
     y = np.asarray(predictions["labels"])

@@ -50,7 +50,7 @@ def load(path: Path | None = None) -> dict | None:
 
 
 def probe(record: dict | None = None, retrain: bool = False, data: dict | None = None, backbone_weights="imagenet",
-          seed: int = config.SEED, epochs: int = config.DEEP_EPOCHS, batch_size: int = config.BATCH_SIZE,
+          seed: int | None = None, epochs: int | None = None, batch_size: int | None = None,
           path: Path | None = None, augmentation: dict | None = None) -> dict:
     """Train the whole backbone with the head (see the module's docstring); loaded from ``path`` (default
     :data:`WHOLE_JSON`) when saved, unless ``retrain``. ``record``: the recommended model's record (default:
@@ -58,6 +58,9 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     An interrupted run resumes from its backup in ``data/checkpoints``.
     Returns ``{"tail", "seed", "epochs", "batch_size", "image_size", "learning_rate", "momentum", "augmentation",
     "train_size", "history", "best_epoch", "val_report"}`` (``history`` as :func:`runs.run`'s)."""
+    seed = config.SEED if seed is None else seed
+    epochs = config.DEEP_EPOCHS if epochs is None else epochs
+    batch_size = config.BATCH_SIZE if batch_size is None else batch_size
     import keras
 
     from helpers.core.repro import set_seeds
@@ -97,8 +100,9 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     return result
 
 
-def reference(runs: dict, record: dict, seed: int = config.SEED) -> dict | None:
+def reference(runs: dict, record: dict, seed: int | None = None) -> dict | None:
     """The depth study's run of its chosen depth (mirror images) with ``seed``: what the probe is compared with."""
+    seed = config.SEED if seed is None else seed
     from helpers.studies.flowers.probe import chosen_runs
 
     return next((r for r in chosen_runs(runs, record) if r["seed"] == seed), None)

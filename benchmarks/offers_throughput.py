@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     from helpers.inputs.images import open_rgb
     from helpers.models.saved_models import load
     from helpers.serving import batch
-    from helpers.serving.predict import best_model_name
+    from helpers.serving.classify import best_model_name
     from helpers.studies.deployment import demo
 
     day = args.work / "day"

@@ -8,7 +8,7 @@ from conftest import TINY_FIT
 
 from helpers import evaluate
 from helpers.models import saved_models, weights_store
-from helpers.serving import predict
+from helpers.serving import classify
 from helpers.training import calibration, ensemble, trainer
 
 
@@ -58,12 +58,12 @@ def test_predict_applies_the_recorded_temperature(tiny_dense, tmp_path):
 
     photo = tmp_path / "x.png"
     Image.new("L", (8, 8), 255).save(photo)
-    before = next(predict.predict_files([photo], "tiny", "tiny_dense"))
+    before = next(classify.predict_files([photo], "tiny", "tiny_dense"))
     path = weights_store.record_path("tiny_dense")
     rec = json.loads(path.read_text())
     rec["calibration"] = {"temperature": 5.0}
     path.write_text(json.dumps(rec))
-    after = next(predict.predict_files([photo], "tiny", "tiny_dense"))
+    after = next(classify.predict_files([photo], "tiny", "tiny_dense"))
     assert after["label"] == before["label"] and after["confidence"] < before["confidence"]
 
 
@@ -79,7 +79,7 @@ def test_ensemble_record_round_trip_and_check(tiny_task, capsys):
     capsys.readouterr()
     assert evaluate.main(["tiny_ens", "--check"]) == 0
     assert json.loads(capsys.readouterr().out)["check"] == "ok"
-    out = next(predict.predict_files([], "tiny", "tiny_ens"), None)
+    out = next(classify.predict_files([], "tiny", "tiny_ens"), None)
     assert out is None
     # a member retrained after the ensemble was made is caught by --check
     trainer.train_or_load("tiny_b", retrain=True, **{**TINY_FIT, "seed": 8})
@@ -98,7 +98,7 @@ def test_ensemble_of_refitted_members_records_no_validation_score(tiny_task):
     trainer.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
     _, rec = ensemble.make_ensemble("tiny_ens", ["tiny_a", "tiny_b"], task="tiny")
     assert set(rec["metrics"]) == {"test"} and "tiny_a" in rec["notes"]["no_validation_metrics"]
-    assert predict.best_model_name("tiny") != "tiny_ens"  # never chosen on an inflated score
+    assert classify.best_model_name("tiny") != "tiny_ens"  # never chosen on an inflated score
 
 
 def test_store_writes_the_temperature_without_touching_the_weights(tiny_dense):

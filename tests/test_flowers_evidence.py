@@ -220,7 +220,7 @@ def test_test_predictions_are_keyed_to_the_weights(tmp_path, monkeypatch):
 
     monkeypatch.setattr(saved_models, "load", load)
     monkeypatch.setattr(saved_models, "predict_proba", lambda model, x: np.array([[0.9, 0.1], [0.2, 0.8]]))
-    from helpers.inputs import flowers as photos
+    from helpers.inputs import flower_photos as photos
 
     monkeypatch.setattr(photos, "load_splits", lambda shape: {"test": (np.zeros((2, 8, 8, 3)), np.array([0, 1]))})
     path = tmp_path / "preds.json"

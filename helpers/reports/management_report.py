@@ -187,7 +187,7 @@ def _serving(bench: dict | None) -> dict | None:
     """The offers pipeline's measured throughput and the cores a day of uploads needs."""
     if not bench:
         return None
-    from helpers.studies.deployment import costs
+    from helpers.studies.deployment import serving_costs as costs
 
     per_core = bench["local"]["images_per_second"] / bench["machine"]["cpus"]
     volumes = (1e6, 1e8)

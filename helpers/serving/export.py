@@ -47,7 +47,7 @@ def export(out_dir, model_name: str | None = None) -> dict:
     """Write ``<name>.keras``, the SavedModel folder ``<name>_savedmodel/`` and ``export.json`` to ``out_dir``."""
     from helpers.inputs import tasks
     from helpers.models.saved_models import load, temperature_of
-    from helpers.serving.predict import best_model_name
+    from helpers.serving.classify import best_model_name
 
     name = model_name or best_model_name("fashion")
     model, record = load(name)

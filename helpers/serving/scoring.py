@@ -63,7 +63,7 @@ class Scorer:
         from helpers.inputs import tasks
         from helpers.models import weights_store
         from helpers.serving import rules as offer_rules
-        from helpers.serving.predict import best_model_name
+        from helpers.serving.classify import best_model_name
 
         name = model_name or best_model_name(task)
         record = weights_store.load_record(name)

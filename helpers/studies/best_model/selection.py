@@ -9,7 +9,7 @@ import json
 
 from helpers.models import weights_store
 from helpers.studies.best_model import config
-from helpers.studies.best_model.costs import (
+from helpers.studies.best_model.training_costs import (
     cpu_training_cost,
     cpu_training_seconds,
     inference_speeds,

@@ -75,7 +75,7 @@ def compare_seeds(base_runs: list[dict], other_runs: list[dict], n_val: int) -> 
 
 def test_photos() -> tuple[list[str], list[int]]:
     """The test split's files and labels, in the manifest's order (the order of ``load_splits()["test"]``)."""
-    from helpers.inputs import flowers as photos
+    from helpers.inputs import flower_photos as photos
 
     _, rows, _ = photos.FOLDER.checked_manifest()
     test = [r for r in rows if r["split"] == "test"]
@@ -89,7 +89,7 @@ def test_predictions(names=None, recompute: bool = False, path: Path | None = No
     :data:`PREDICTIONS_JSON` unless ``recompute``, or a model is missing there, or its weights changed (sha256);
     new predictions are written back. Returns ``{"split", "files", "labels", "models": {name: {"sha256", "pred"}}}``.
     """
-    from helpers.inputs import flowers as photos
+    from helpers.inputs import flower_photos as photos
     from helpers.models import saved_models, weights_store
 
     path = Path(path or config.PREDICTIONS_JSON)

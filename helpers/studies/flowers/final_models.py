@@ -5,11 +5,11 @@ on test."""
 from __future__ import annotations
 
 from helpers.core.errors import HelpersError
-from helpers.inputs import flowers as photos
+from helpers.inputs import flower_photos as photos
 from helpers.studies.flowers import config
+from helpers.studies.flowers.brief_tasks import task_10
 from helpers.studies.flowers.evidence import accuracy_bar, standard_error
 from helpers.studies.flowers.runs import head_hparams, mirrored, run, summary
-from helpers.studies.flowers.tasks import task_10
 from helpers.training import cached_transfer
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.core import paths
-from helpers.inputs import flowers as photos
+from helpers.inputs import flower_photos as photos
 from helpers.studies.flowers import config
 from helpers.training import cached_transfer
 

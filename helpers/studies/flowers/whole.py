@@ -75,7 +75,7 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     t = record["training"]
     rate, momentum = t["learning_rate"], (t.get("optimizer_config") or {}).get("momentum", 0.0)
     if data is None:
-        from helpers.inputs import flowers as photos
+        from helpers.inputs import flower_photos as photos
 
         data = photos.load_splits((int(record["hparams"]["image_size"]),) * 2 + (3,))
     size, augmentation = int(data["train"][0].shape[1]), augmentation or AUGMENTATION

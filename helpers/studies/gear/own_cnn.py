@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.core.errors import HelpersError
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear_photos as catalogue
 from helpers.studies.gear import config
 from helpers.studies.gear.data_summary import split_counts
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from helpers.evaluation.speed import images_per_second
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear_photos as catalogue
 from helpers.studies.gear import config
 
 

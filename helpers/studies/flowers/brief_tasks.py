@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from helpers.inputs import flowers as photos
+from helpers.inputs import flower_photos as photos
 from helpers.inputs import image_folder
 from helpers.studies.flowers import config
 from helpers.studies.flowers.runs import build_model, features, run, summary

@@ -48,10 +48,9 @@ def measure_one(name: str, n_large: int, n_single: int) -> dict:
     before = _rss_mb()
     from helpers.evaluation.speed import images_per_second, single_image_rate
     from helpers.inputs import tasks
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    from helpers.models import saved_models, weights_store
 
-    model, record = trainer.load(name)
+    model, record = saved_models.load(name)
     x = tasks.get(record["task"]).splits(record.get("input_shape"))["test"][0]
     reps = -(-n_large // len(x))
     big = x if len(x) >= n_large else __import__("numpy").concatenate([x] * reps)

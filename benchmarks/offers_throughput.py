@@ -59,10 +59,10 @@ def main(argv=None) -> int:
     from helpers.evaluation.speed import images_per_second
     from helpers.inputs import tasks
     from helpers.inputs.images import open_rgb
+    from helpers.models.saved_models import load
     from helpers.serving import batch
-    from helpers.serving.predict import best_model_name
+    from helpers.serving.classify import best_model_name
     from helpers.studies.deployment import demo
-    from helpers.training.trainer import load
 
     day = args.work / "day"
     made = demo.build(day, users=args.users, seed=0)

@@ -46,8 +46,9 @@ def measure_one(name: str, batches: int) -> dict:
     import numpy as np
 
     from helpers.inputs import tasks
+    from helpers.models import saved_models
     from helpers.studies import best_model
-    from helpers.training import recipe, trainer
+    from helpers.training import recipe
 
     e = best_model.get(name)
     if e.architecture == "transfer":
@@ -56,7 +57,7 @@ def measure_one(name: str, batches: int) -> dict:
     task = tasks.get("fashion")
     data = task.load_splits()
     (x_train, y_train), (x_val, _) = data["train"], data["val"]
-    model = trainer.build_model("fashion", e.architecture, dict(e.hparams))
+    model = saved_models.build_model("fashion", e.architecture, dict(e.hparams))
     loss = recipe.smoothed_sparse_crossentropy(t["label_smoothing"], task.n_outputs) if t.get("label_smoothing") \
         else "sparse_categorical_crossentropy"
     opt = keras.optimizers.get({"class_name": t["optimizer"],

@@ -42,7 +42,7 @@ from helpers.training import cached_transfer  # noqa: E402
 from helpers.core.repro import set_seeds  # noqa: E402
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
-from helpers.models import transfer
+from helpers.models import saved_models, transfer
 from helpers.training import trainer
 
 TARGETS = {"frozen": 50, "dense_head": 50, "fine_tuned": 10}  # minimum speed-up per epoch
@@ -91,12 +91,12 @@ def run(backbone, image_size, n_train, n_val, epochs, batch_size, steps_per_exec
                    loss="sparse_categorical_crossentropy", steps_per_execution=steps_per_execution, seed=seed)
         # naive: the full model on images, every epoch
         set_seeds(seed)
-        model = trainer.build_model("fashion", "transfer", hp)
+        model = saved_models.build_model("fashion", "transfer", hp)
         h_naive = timed_fit(model, sub["train"], sub["val"], **fit)
-        acc_naive = metrics.classification_metrics(sub["val"][1], trainer.predict_proba(model, sub["val"][0]))
+        acc_naive = metrics.classification_metrics(sub["val"][1], saved_models.predict_proba(model, sub["val"][0]))
         # accelerated: features once, then only the head (and tail)
         set_seeds(seed)
-        model = trainer.build_model("fashion", "transfer", hp)
+        model = saved_models.build_model("fashion", "transfer", hp)
         t = time.perf_counter()
         feats = {s: transfer.feature_extractor(model, backbone, True).predict(xy[0], batch_size=256, verbose=0)
                  for s, xy in sub.items()}
@@ -107,7 +107,7 @@ def run(backbone, image_size, n_train, n_val, epochs, batch_size, steps_per_exec
         else:
             trained, inputs = model.get_layer("head"), {s: f[0] for s, f in feats.items()}
         h_fast = timed_fit(trained, (inputs["train"], sub["train"][1]), (inputs["val"], sub["val"][1]), **fit)
-        acc_fast = metrics.classification_metrics(sub["val"][1], trainer.predict_proba(trained, inputs["val"]))
+        acc_fast = metrics.classification_metrics(sub["val"][1], saved_models.predict_proba(trained, inputs["val"]))
         naive_s, fast_s = per_epoch(h_naive), per_epoch(h_fast)
         cpu_ratio = per_epoch(h_naive, "epoch_cpu_seconds") / per_epoch(h_fast, "epoch_cpu_seconds")
         results[step] = {"title": cfg["title"],

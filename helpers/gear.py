@@ -1,20 +1,25 @@
 """Companion study 2 from the command line: repeat the whole gear study, task by task (notebook 09).
 
     python -m helpers.gear        # about 25 minutes on 2 cores; saved models are retrained
+    python -m helpers.gear --help
 
 The study itself: :mod:`helpers.studies.gear`.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from helpers.core import cli
 from helpers.studies import gear
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     """Repeat the whole study, task by task (saved models are retrained)."""
+    ap = argparse.ArgumentParser(prog="python -m helpers.gear", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.parse_args(argv)
     print("task 1: our CNN", flush=True)
     gear.train_own_cnn(retrain=True, weighted=True)
     gear.train_own_cnn(retrain=True, weighted=False)
@@ -29,5 +34,9 @@ def main(argv=None) -> int:
     return 0
 
 
+def main(argv=None) -> int:
+    return cli.run(_main, argv)  # a missing dataset or unavailable weights: one clear line, no traceback
+
+
 if __name__ == "__main__":
-    sys.exit(cli.run(main))  # a missing dataset or unavailable weights: one clear line, no traceback
+    sys.exit(main())

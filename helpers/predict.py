@@ -4,7 +4,7 @@
     python -m helpers.predict --task fashion --model simple_cnn photo.jpg
 
 Each line is ``{"file", "label", "confidence", "top3", "model"}`` (and, where notebook 06 saved a rejection rule,
-``ood_score``, ``ood_score_kind`` and ``in_domain``); see :mod:`helpers.serving.predict` for what each field means.
+``ood_score``, ``ood_score_kind`` and ``in_domain``); see :mod:`helpers.serving.classify` for what each field means.
 A missing, corrupt or non-image file gives ``{"file", "error"}`` instead and the exit status is 1. Without
 ``--model`` the task's deployed model is used (``weights/deployed.txt``), otherwise the saved model with the best
 *validation* accuracy.
@@ -18,7 +18,7 @@ import sys
 
 from helpers.core import cli
 from helpers.inputs import tasks
-from helpers.serving.predict import predict_files
+from helpers.serving.classify import predict_files
 
 
 def _main(argv=None) -> int:

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.models import architectures
-from helpers.training import trainer
+from helpers.models import architectures, saved_models
 
 
 @pytest.mark.parametrize("arch,hparams", [
@@ -24,9 +23,9 @@ def test_architecture_builds_and_trains_a_step(arch, hparams):
     before = [w.copy() for w in model.get_weights()]
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
-    p1 = trainer.predict_proba(model, x)
+    p1 = saved_models.predict_proba(model, x)
     assert p1.shape == (16, 10) and np.allclose(p1.sum(1), 1, atol=1e-5)
-    assert np.allclose(p1, trainer.predict_proba(model, x))  # augmentation is off at inference
+    assert np.allclose(p1, saved_models.predict_proba(model, x))  # augmentation is off at inference
 
 
 def test_unknown_architecture_is_a_clear_error():

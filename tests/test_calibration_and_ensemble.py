@@ -7,8 +7,8 @@ import pytest
 from conftest import TINY_FIT
 
 from helpers import evaluate
-from helpers.models import weights_store
-from helpers.serving import predict
+from helpers.models import saved_models, weights_store
+from helpers.serving import classify
 from helpers.training import calibration, ensemble, trainer
 
 
@@ -58,12 +58,12 @@ def test_predict_applies_the_recorded_temperature(tiny_dense, tmp_path):
 
     photo = tmp_path / "x.png"
     Image.new("L", (8, 8), 255).save(photo)
-    before = next(predict.predict_files([photo], "tiny", "tiny_dense"))
+    before = next(classify.predict_files([photo], "tiny", "tiny_dense"))
     path = weights_store.record_path("tiny_dense")
     rec = json.loads(path.read_text())
     rec["calibration"] = {"temperature": 5.0}
     path.write_text(json.dumps(rec))
-    after = next(predict.predict_files([photo], "tiny", "tiny_dense"))
+    after = next(classify.predict_files([photo], "tiny", "tiny_dense"))
     assert after["label"] == before["label"] and after["confidence"] < before["confidence"]
 
 
@@ -73,13 +73,13 @@ def test_ensemble_record_round_trip_and_check(tiny_task, capsys):
     model, rec = ensemble.make_ensemble("tiny_ens", ["tiny_a", "tiny_b"], task="tiny")
     assert [m["name"] for m in rec["members"]] == ["tiny_a", "tiny_b"]
     data = tiny_task[1]
-    members = [trainer.predict_proba(trainer.load(n)[0], data["test"][0]) for n in ("tiny_a", "tiny_b")]
-    expected = ensemble.average_probabilities(members)
-    assert np.allclose(trainer.predict_proba(model, data["test"][0]), expected, atol=1e-6)
+    members = [saved_models.predict_proba(saved_models.load(n)[0], data["test"][0]) for n in ("tiny_a", "tiny_b")]
+    expected = saved_models.average_probabilities(members)
+    assert np.allclose(saved_models.predict_proba(model, data["test"][0]), expected, atol=1e-6)
     capsys.readouterr()
     assert evaluate.main(["tiny_ens", "--check"]) == 0
     assert json.loads(capsys.readouterr().out)["check"] == "ok"
-    out = next(predict.predict_files([], "tiny", "tiny_ens"), None)
+    out = next(classify.predict_files([], "tiny", "tiny_ens"), None)
     assert out is None
     # a member retrained after the ensemble was made is caught by --check
     trainer.train_or_load("tiny_b", retrain=True, **{**TINY_FIT, "seed": 8})
@@ -98,7 +98,7 @@ def test_ensemble_of_refitted_members_records_no_validation_score(tiny_task):
     trainer.train_or_load("tiny_b", **{**TINY_FIT, "seed": 7})
     _, rec = ensemble.make_ensemble("tiny_ens", ["tiny_a", "tiny_b"], task="tiny")
     assert set(rec["metrics"]) == {"test"} and "tiny_a" in rec["notes"]["no_validation_metrics"]
-    assert predict.best_model_name("tiny") != "tiny_ens"  # never chosen on an inflated score
+    assert classify.best_model_name("tiny") != "tiny_ens"  # never chosen on an inflated score
 
 
 def test_store_writes_the_temperature_without_touching_the_weights(tiny_dense):

@@ -91,3 +91,17 @@ def test_evaluate_rebuilds_every_architecture_in_a_fresh_process(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-500:]
     assert "transfer" in r.stdout and "own_cnn" in r.stdout
+
+
+def test_gear_help_prints_usage_and_trains_nothing(monkeypatch, capsys):
+    from helpers import gear as gear_command
+    from helpers.studies import gear
+
+    for fn in ("train_own_cnn", "train_transfer", "classical_baseline", "record_inference_speeds"):
+        monkeypatch.setattr(gear, fn, lambda *a, **k: pytest.fail("--help must not run the study"))
+    with pytest.raises(SystemExit) as exit_:
+        gear_command.main(["--help"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("usage: python -m helpers.gear")
+    with pytest.raises(SystemExit) as exit_:
+        gear_command.main(["--retrain-everything"])                   # an unknown option is an error, not a run
+    assert exit_.value.code == 2

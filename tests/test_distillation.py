@@ -6,6 +6,7 @@ import pytest
 
 from helpers import evaluate
 from helpers.inputs.augment import shift_images
+from helpers.models import saved_models
 from helpers.training import distillation, ensemble, trainer
 from tests.conftest import TINY_FIT
 
@@ -43,7 +44,8 @@ def test_teacher_outputs_round_trip_compactly(tmp_path):
 def test_a_distilled_student_with_ema_trains_saves_and_reproduces(tiny_task, tiny_dense, capsys):
     _, data = tiny_task
     teacher, _ = tiny_dense
-    soft = {s: distillation.log_probabilities(trainer.predict_proba(teacher, data[s][0])) for s in ("train", "val")}
+    soft = {s: distillation.log_probabilities(saved_models.predict_proba(teacher, data[s][0]))
+            for s in ("train", "val")}
     fit = dict(TINY_FIT, patience=None, monitor="val_accuracy")
     _, rec = trainer.fit("tiny_student", **fit, soft_targets=soft, distillation={"temperature": 2.0, "alpha": 0.7},
                          ema_momentum=0.9)
@@ -64,9 +66,9 @@ def test_an_ensemble_with_views_equals_its_members_on_shifted_images(tiny_task, 
     views = ((0, 0), (1, 0), (0, -1))
     model, rec = ensemble.make_ensemble("tiny_teacher", ["tiny_dense", "tiny_dense_2"], task="tiny", views=views)
     assert rec["hparams"]["views"] == [list(v) for v in views]
-    members = [trainer.load(n)[0] for n in ("tiny_dense", "tiny_dense_2")]
-    expected = np.mean([trainer.predict_proba(m, shift_images(x, *v)) for m in members for v in views], axis=0)
-    assert np.allclose(trainer.predict_proba(model, x), expected, atol=1e-5)
+    members = [saved_models.load(n)[0] for n in ("tiny_dense", "tiny_dense_2")]
+    expected = np.mean([saved_models.predict_proba(m, shift_images(x, *v)) for m in members for v in views], axis=0)
+    assert np.allclose(saved_models.predict_proba(model, x), expected, atol=1e-5)
     assert evaluate.main(["tiny_teacher", "--check"]) == 0
 
 
@@ -88,7 +90,7 @@ def test_the_teacher_is_chosen_on_validation_loss_and_its_outputs_are_kept(tiny_
     saved = distillation.load_teacher_outputs(config.TEACHER_OUTPUTS)
     assert saved["teacher"] == config.TEACHER and set(saved) >= {"train", "val", "test"}
     assert saved["train"][0].shape == (len(data["train"][1]), 3) and (saved["train"][1] == data["train"][1]).all()
-    p_test = trainer.predict_proba(model, data["test"][0])               # the saved model gives the saved outputs
+    p_test = saved_models.predict_proba(model, data["test"][0])          # the saved model gives the saved outputs
     assert np.allclose(np.log(np.clip(p_test, 1e-7, 1)), saved["test"][0], atol=2e-2)
     assert rec["notes"]["members"] == choice["members"] and evaluate.main([config.TEACHER, "--check"]) == 0
 
@@ -96,7 +98,8 @@ def test_the_teacher_is_chosen_on_validation_loss_and_its_outputs_are_kept(tiny_
 def test_distillation_with_ema_trains_under_mixed_precision(tiny_task, tiny_dense):
     _, data = tiny_task
     teacher, _ = tiny_dense
-    soft = {s: distillation.log_probabilities(trainer.predict_proba(teacher, data[s][0])) for s in ("train", "val")}
+    soft = {s: distillation.log_probabilities(saved_models.predict_proba(teacher, data[s][0]))
+            for s in ("train", "val")}
     _, rec = trainer.fit("tiny_student_bf16", **dict(TINY_FIT, epochs=3, patience=None, monitor="val_accuracy"),
                          soft_targets=soft, distillation={"temperature": 2.0, "alpha": 0.7}, ema_momentum=0.9,
                          mixed_precision=True)

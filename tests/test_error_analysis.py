@@ -87,7 +87,7 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
 
     from helpers.evaluation import out_of_domain
     from helpers.models import weights_store
-    from helpers.serving import predict
+    from helpers.serving import classify
 
     monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")
     model, _ = tiny_dense
@@ -115,7 +115,7 @@ def test_rejection_rule_is_saved_tied_to_the_model_and_reported_by_predict(tiny_
 
     photo = tmp_path / "stripe.png"
     Image.fromarray(np.asarray(x_val[0, ..., 0])).save(photo)
-    line = next(predict.predict_files([photo], "tiny", "tiny_dense"))
+    line = next(classify.predict_files([photo], "tiny", "tiny_dense"))
     assert {"label", "confidence", "top3", "model"} <= set(line)  # the existing fields are unchanged
     assert line["ood_score_kind"] == kind and isinstance(line["in_domain"], bool)
     assert line["in_domain"] == (line["ood_score"] <= rule["threshold"] + 1e-4)

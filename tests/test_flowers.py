@@ -15,8 +15,8 @@ from helpers import evaluate
 from helpers import flowers as flowers_command
 from helpers.core.errors import ChecksumError, DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
-from helpers.serving import predict
-from helpers.inputs import flowers as photos
+from helpers.serving import classify
+from helpers.inputs import flower_photos as photos
 from helpers.studies import flowers
 
 SIZE = 32
@@ -122,7 +122,7 @@ def test_study_tasks_recommend_and_train_the_recommended_model(tiny_flowers, mon
     assert evaluate.main([flowers.FINE_TUNED, "--check"]) == 0
     photo = tmp_path / "rose.webp"
     Image.new("RGBA", (80, 40), (200, 20, 20, 128)).save(photo)
-    out = list(predict.predict_files([photo, tmp_path / "missing.jpg"], "flowers"))
+    out = list(classify.predict_files([photo, tmp_path / "missing.jpg"], "flowers"))
     assert out[0]["label"] in flowers.CLASS_NAMES and "no such file" in out[1]["error"]
 
     # the PDF report, from these runs: at most 8 pages, its numbers those of the results

@@ -206,8 +206,7 @@ def test_test_predictions_are_keyed_to_the_weights(tmp_path, monkeypatch):
     """Saved predictions are reused while the weights are the same, and made again when they change."""
     calls = []
     monkeypatch.setattr(evidence, "test_photos", lambda: (["a.jpg", "b.jpg"], [0, 1]))
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    from helpers.models import saved_models, weights_store
 
     sha = {"m": "1"}
     monkeypatch.setattr(weights_store, "load_record", lambda name: {"sha256": sha[name], "input_shape": [8, 8, 3]})
@@ -219,9 +218,9 @@ def test_test_predictions_are_keyed_to_the_weights(tmp_path, monkeypatch):
         calls.append(name)
         return Model(), {"sha256": sha[name], "input_shape": [8, 8, 3]}
 
-    monkeypatch.setattr(trainer, "load", load)
-    monkeypatch.setattr(trainer, "predict_proba", lambda model, x: np.array([[0.9, 0.1], [0.2, 0.8]]))
-    from helpers.inputs import flowers as photos
+    monkeypatch.setattr(saved_models, "load", load)
+    monkeypatch.setattr(saved_models, "predict_proba", lambda model, x: np.array([[0.9, 0.1], [0.2, 0.8]]))
+    from helpers.inputs import flower_photos as photos
 
     monkeypatch.setattr(photos, "load_splits", lambda shape: {"test": (np.zeros((2, 8, 8, 3)), np.array([0, 1]))})
     path = tmp_path / "preds.json"

@@ -15,8 +15,8 @@ from helpers import predict as predict_command
 from helpers.core.errors import DataNotFoundError
 from helpers.inputs.image_folder import SkippedFilesWarning
 from helpers.inputs.images import pad_to_square, resize_rgb
-from helpers.serving import predict
-from helpers.inputs import gear as gear_photos
+from helpers.serving import classify
+from helpers.inputs import gear_photos
 from helpers.studies import gear
 
 MODES = ["RGB", "RGBA", "L", "P", "CMYK", "LA"]
@@ -159,7 +159,7 @@ def test_own_cnn_trains_saves_evaluates_and_predicts(catalogue, tmp_path, capsys
     _photo("RGBA", (50, 30), (10, 20, 30)).save(photo)
     bad = tmp_path / "bad.jpg"
     bad.write_text("no")
-    out = list(predict.predict_files([photo, bad], "gear"))
+    out = list(classify.predict_files([photo, bad], "gear"))
     assert out[0]["label"] in gear.CLASS_NAMES and 0 <= out[0]["confidence"] <= 1
     assert "error" in out[1] and "bad.jpg" in out[1]["error"]
     assert predict_command.main(["--task", "gear", str(photo)]) == 0

@@ -131,7 +131,7 @@ def test_hundred_megapixel_phone_photo_opens_reduced_and_is_classified(tmp_path)
 
     from helpers.core import paths
     from helpers.inputs.images import MIN_DECODED_SIDE
-    from helpers.serving.predict import predict_files
+    from helpers.serving.classify import predict_files
 
     photo = Image.new("RGB", (12_500, 8_000), "white")
     ImageDraw.Draw(photo).rectangle((4_000, 1_500, 8_500, 6_500), fill=(30, 30, 30))  # a dark item

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.models import saved_models
 from helpers.studies.best_model import kd_settings, learning_curve, proxy
 from helpers.training import distillation, trainer
 
@@ -39,7 +40,7 @@ def test_a_power_law_is_recovered_and_the_verdict_follows_the_rule():
 def teacher_outputs(data, teacher, path):
     return distillation.save_teacher_outputs(
         path, "tiny_teacher",
-        {s: distillation.log_probabilities(trainer.predict_proba(teacher, data[s][0])) for s in ("train", "val")},
+        {s: distillation.log_probabilities(saved_models.predict_proba(teacher, data[s][0])) for s in ("train", "val")},
         {s: data[s][1] for s in ("train", "val")})
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.serving import offers
+from helpers.serving import offer_decisions
 from helpers.studies import launch, rejection
 from helpers.studies import user_simulation as us
 
@@ -56,7 +56,7 @@ def test_the_simulation_decides_exactly_as_the_pipeline():
     need = np.array([2, 3, np.inf])
     got = us.decide(counted, need)
     for row, g in zip(counted, got):
-        expected = offers.user_offer(20, 0, 0, {n: int(c) for n, c in zip(names, row) if c}, rules)["offer"]
+        expected = offer_decisions.user_offer(20, 0, 0, {n: int(c) for n, c in zip(names, row) if c}, rules)["offer"]
         assert (names[g] if g >= 0 else None) == expected
 
 

@@ -66,14 +66,14 @@ def pipeline(trained, tmp_path, monkeypatch):
     import shutil
 
     from helpers.evaluation import out_of_domain
+    from helpers.models import saved_models
     from helpers.serving import rules
-    from helpers.training import trainer
 
     for f in trained[0].iterdir():
         shutil.copy(f, os.environ["HELPERS_WEIGHTS_DIR"])
     monkeypatch.setattr(out_of_domain, "RULES_DIR", tmp_path / "rules")
     monkeypatch.setattr(rules, "RULES_DIR", tmp_path / "rules")
-    model, _ = trainer.load(MODEL)
+    model, _ = saved_models.load(MODEL)
     x_val = trained[1]
     logits, feats = out_of_domain.logits_and_features(model, x_val)
     energy = out_of_domain.all_scores(logits, feats)["energy"]
@@ -139,7 +139,7 @@ def test_rules_round_trip_version_and_refusals(pipeline):
 
 
 def test_user_offer_reasons():
-    from helpers.serving.offers import user_offer
+    from helpers.serving.offer_decisions import user_offer
 
     r = {"offers": {"Shirt": "tops", "Coat": "tops", "Bag": "Bag", "Dress": None}, "min_images": {"tops": 2, "Bag": 3}}
     assert user_offer(3, 3, 0, {}, r)["reason"] == "none of 3 images could be read"
@@ -282,7 +282,7 @@ def test_command_line_errors_are_one_line(pipeline):
 
 def test_export_loads_without_helpers_and_matches_predict(pipeline):
     from helpers.serving import export
-    from helpers.serving.predict import predict_files
+    from helpers.serving.classify import predict_files
 
     uploads = write_uploads(pipeline / "day", {"u": [1, 5, 8, 0]}, extra=False)
     files = [pipeline / "day" / i for i in pd.read_csv(uploads)["image"]]

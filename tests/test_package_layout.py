@@ -1,5 +1,5 @@
-"""The package's architecture, checked: layers import only downwards, no cycles, small modules, and a README
-that names every sub-package."""
+"""The package's architecture, checked: layers import only downwards, serving without the training layer, no cycles,
+small modules, distinct module names, and a README that names every sub-package and every module."""
 
 from __future__ import annotations
 
@@ -85,6 +85,14 @@ def test_no_import_cycles_between_modules():
     assert not cycle, f"import cycles: {cycle}"
 
 
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if layer_of(m) == "serving"))
+def test_serving_loads_saved_models_without_the_training_layer(module):
+    """Serving needs a saved model loaded and asked (``helpers.models.saved_models``), never the code that trains."""
+    from_training = sorted(m for m in helpers_imports(MODULES[module]) if m == "helpers.training"
+                           or m.startswith("helpers.training."))
+    assert not from_training, f"{module} imports from the training layer: {from_training}"
+
+
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_modules_stay_small(module):
     n = len(MODULES[module].read_text().splitlines())
@@ -97,3 +105,29 @@ def test_the_readme_draws_every_layer_and_names_every_sub_package():
         assert f"{path.relative_to(PKG).as_posix()}/" in text, f"helpers/README.md does not mention {path.name}/"
     for command in sorted(p.stem for p in PKG.glob("*.py") if p.stem != "__init__"):
         assert f"helpers.{command}" in text, f"helpers/README.md does not mention the command helpers.{command}"
+
+
+def readme_row(text: str, layer: str) -> str:
+    """The line of helpers/README.md's table for ``layer`` (``| `layer/` | ... |``)."""
+    rows = [line for line in text.splitlines() if line.startswith(f"| `{layer}/` |")]
+    assert len(rows) == 1, f"helpers/README.md has no table row for {layer}/"
+    return rows[0]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if MODULES[m].name != "__init__.py"
+                                          and layer_of(m) != COMMANDS))
+def test_the_readme_names_every_module_in_its_layers_row(module):
+    text = (PKG / "README.md").read_text()
+    stem = module.rsplit(".", 1)[1]
+    assert f"`{stem}`" in readme_row(text, layer_of(module)), \
+        f"helpers/README.md does not name {module} in the {layer_of(module)}/ row"
+
+
+def test_modules_in_different_layers_have_different_names():
+    """A name says which module it is (``inputs.flower_photos``, not a second ``flowers``); a study package's
+    ``config`` and the command lines (named after their study) are the exceptions."""
+    by_name = {}
+    for m, path in MODULES.items():
+        if path.name != "__init__.py" and layer_of(m) != COMMANDS and path.stem != "config":
+            by_name.setdefault(path.stem, []).append(m)
+    assert not {n: ms for n, ms in by_name.items() if len(ms) > 1}

@@ -71,8 +71,9 @@ def check_teacher_on_a_sample(name: str, rec: dict, n: int = 256):
 
     from helpers.evaluation import metrics
     from helpers.inputs import tasks
+    from helpers.models import saved_models
     from helpers.studies.best_model import config
-    from helpers.training import distillation, trainer
+    from helpers.training import distillation
 
     saved = distillation.load_teacher_outputs(config.TEACHER_OUTPUTS)
     assert saved["teacher"] == name and saved["notes"]["members"] == [m["name"] for m in rec["members"]]
@@ -80,8 +81,8 @@ def check_teacher_on_a_sample(name: str, rec: dict, n: int = 256):
     again = metrics.classification_metrics(y, np.exp(log_p))
     assert abs(again["accuracy"] - rec["metrics"]["test"]["accuracy"]) < 5e-4
     x = tasks.get("fashion").load_splits()["test"][0][:n]
-    model, _ = trainer.load(name)
-    assert np.allclose(np.log(np.clip(trainer.predict_proba(model, x), 1e-7, 1)), log_p[:n], atol=2e-2)
+    model, _ = saved_models.load(name)
+    assert np.allclose(np.log(np.clip(saved_models.predict_proba(model, x), 1e-7, 1)), log_p[:n], atol=2e-2)
 
 
 TTA_FILES = sorted((REPO_ROOT / "results" / "best_model" / "tta_outputs").glob("*.npz"))
@@ -94,8 +95,8 @@ def test_saved_tta_outputs_come_from_the_saved_weights(path, repo_dirs):
     import numpy as np
 
     from helpers.inputs import tasks
+    from helpers.models import saved_models
     from helpers.studies import best_model
-    from helpers.training import trainer
 
     n = 128
     split = "test" if path.stem.endswith("_test") else "val"
@@ -103,5 +104,5 @@ def test_saved_tta_outputs_come_from_the_saved_weights(path, repo_dirs):
     saved, y, views = best_model.tta_outputs(name, split)
     x, y_split = tasks.get("fashion").load_splits()[split]
     assert (y == y_split).all() and views == list(best_model.TTA_VIEWS[len(views)])
-    table, averaged = best_model.tta_table(trainer.load(name)[0], x[:n], y[:n], {len(views): views})
+    table, averaged = best_model.tta_table(saved_models.load(name)[0], x[:n], y[:n], {len(views): views})
     assert np.allclose(averaged[len(views)], saved[:n], atol=1e-5)

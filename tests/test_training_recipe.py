@@ -49,6 +49,30 @@ def test_fit_with_the_recipe_records_it_and_refits_on_the_same_schedule(tiny_tas
     assert weights_store.exists("tiny_recipe")
 
 
+def test_a_recipe_is_the_keyword_form_as_one_value():
+    r = recipe.Recipe(**TINY_FIT)
+    assert recipe.as_recipe(**TINY_FIT) == r and recipe.as_recipe(r) is r
+    assert recipe.as_recipe(r, epochs=9) == recipe.Recipe(**{**TINY_FIT, "epochs": 9}) and r.epochs == 6
+    with pytest.raises(TypeError):
+        recipe.as_recipe(epochs=3)                      # task, architecture and hparams are required
+    with pytest.raises(TypeError):
+        recipe.Recipe(**TINY_FIT, epoch=3)              # a misspelt setting is an error, as it was for fit
+    kept = recipe.Recipe(**TINY_FIT, soft_targets={"train": np.zeros(2)}, prepare=print,
+                         fit_kwargs={"class_weight": {np.int64(0): np.float64(1.5)}}, input_shape=(8, 8, 1)).as_record()
+    assert not {"soft_targets", "prepare", "selection_outputs", "build_kwargs", "notes"} & set(kept)
+    assert kept["fit_kwargs"] == {"class_weight": {"0": 1.5}} and kept["input_shape"] == [8, 8, 1]
+    assert kept["epochs"] == 6 and kept["hparams"] == TINY_FIT["hparams"]
+
+
+def test_fit_takes_a_recipe_and_records_it_for_a_new_training(tiny_task):
+    _, rec = trainer.fit("tiny_from_recipe", recipe.Recipe(**TINY_FIT), notes={"why": "test"})
+    again = weights_store.load_record("tiny_from_recipe")
+    assert again["recipe"] == recipe.Recipe(**TINY_FIT).as_record() and again["notes"] == {"why": "test"}
+    assert again["training"]["max_epochs"] == TINY_FIT["epochs"] and again["training"]["batch_size"] == 16
+    _, loaded = trainer.train_or_load("tiny_from_recipe", recipe.Recipe(**TINY_FIT))   # saved: loaded, not trained
+    assert loaded["sha256"] == rec["sha256"]
+
+
 def test_schedule_and_plateau_reduction_do_not_mix(tiny_task):
     with pytest.raises(ValueError, match="not both"):
         trainer.fit("x", **TINY_FIT, schedule={"kind": "cosine"}, reduce_lr_patience=2)

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from helpers.inputs import tasks
-from helpers.models import transfer
-from helpers.models import architectures
-from helpers.training import cached_transfer, trainer
+from helpers.models import architectures, saved_models, transfer
+from helpers.training import cached_transfer
 
 
 @pytest.fixture
@@ -53,10 +52,10 @@ def test_three_steps_train_on_cached_features_and_reload(tiny_rgb_task, isolated
     assert r3["notes"]["init_head_replay_seconds"] > 0
     # the full model (images in) reproduces the metrics computed on cached features
     for name, rec in ((f"{backbone}_s1", r1), (f"{backbone}_s3", r3)):
-        model, _ = trainer.load(name)
+        model, _ = saved_models.load(name)
         x, y = tiny_rgb_task["test"]
         from helpers.evaluation.metrics import classification_metrics
-        got = classification_metrics(y, trainer.predict_proba(model, x))
+        got = classification_metrics(y, saved_models.predict_proba(model, x))
         assert abs(got["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4
 
 
@@ -104,9 +103,9 @@ def test_a_deeper_tail_trains_on_its_own_cache_and_reloads(tiny_rgb_task, isolat
     assert rec["notes"]["unfrozen_layers"][0] == "block_16_expand" and rec["notes"]["unfrozen_layers"][-1] == "Conv_1_bn"
     assert cached_transfer.trained_backbone_layers(model) == rec["notes"]["unfrozen_layers"]
     assert rec["trainable_params"] > 4 * r1["trainable_params"]
-    loaded, _ = trainer.load("deep")
+    loaded, _ = saved_models.load("deep")
     x, y = tiny_rgb_task["test"]
-    got = classification_metrics(y, trainer.predict_proba(loaded, x))
+    got = classification_metrics(y, saved_models.predict_proba(loaded, x))
     assert abs(got["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4  # images in = cached activations in
     cached = cached_transfer.predict_cached(loaded, rec, "test", tiny_rgb_task)
     assert abs(classification_metrics(y, cached)["loss"] - rec["metrics"]["test"]["loss"]) < 1e-4

@@ -5,7 +5,7 @@ import pytest
 from conftest import TINY_FIT as FIT
 
 from helpers.core.errors import WeightsChecksumError, WeightsNotFoundError
-from helpers.models import weights_store
+from helpers.models import saved_models, weights_store
 from helpers.training import trainer
 
 
@@ -33,7 +33,7 @@ def test_second_call_loads_instead_of_training(trained, tiny_task, monkeypatch):
     monkeypatch.setattr(trainer, "fit", lambda *a, **k: pytest.fail("should have loaded"))
     model2, rec2 = trainer.train_or_load("tiny_dense", **FIT)
     x = tiny_task[1]["test"][0]
-    np.testing.assert_array_equal(trainer.predict_proba(model, x), trainer.predict_proba(model2, x))
+    np.testing.assert_array_equal(saved_models.predict_proba(model, x), saved_models.predict_proba(model2, x))
     assert rec2["sha256"] == rec["sha256"]
 
 
@@ -53,12 +53,12 @@ def test_checksum_mismatch_is_a_clear_error(trained, isolated_dirs):
     data[-10] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(WeightsChecksumError, match="sha256.*git checkout -- weights/"):
-        trainer.load("tiny_dense")
+        saved_models.load("tiny_dense")
 
 
 def test_missing_model_lists_the_saved_ones(trained):
     with pytest.raises(WeightsNotFoundError, match="saved models: tiny_dense"):
-        trainer.load("nope")
+        saved_models.load("nope")
     assert weights_store.list_names("tiny") == ["tiny_dense"] and weights_store.list_names("other") == []
 
 
@@ -85,10 +85,10 @@ def test_mixed_precision_training_is_scored_and_saved_in_float32(tiny_task):
     assert keras.config.dtype_policy().name == "float32"  # policy restored
     assert all(w.dtype == "float32" for w in model.weights) and model.dtype_policy.name == "float32"
     assert rec["training"]["precision"].startswith("mixed_bfloat16")
-    loaded, _ = trainer.load("tiny_bf16")
+    loaded, _ = saved_models.load("tiny_bf16")
     x, y = tiny_task[1]["test"]
     from helpers.evaluation.metrics import classification_metrics
-    assert classification_metrics(y, trainer.predict_proba(loaded, x)) == rec["metrics"]["test"]
+    assert classification_metrics(y, saved_models.predict_proba(loaded, x)) == rec["metrics"]["test"]
 
 
 @pytest.mark.parametrize("pipeline", trainer.INPUT_PIPELINES)

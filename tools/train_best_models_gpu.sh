@@ -6,7 +6,7 @@
 # Each experiment runs `python -m helpers.best_model train NAME --retrain --steps-per-execution 16` (16 batches
 # per compiled call: the same updates with less Python overhead; an H100 trains a 28-epoch VGG-BN run in about
 # 40 s), until DEADLINE_SECONDS have passed since the start. Training uses
-# TensorFloat-32; the recorded scores are computed in float32 (helpers.training.trainer.exact_precision), so a
+# TensorFloat-32; the recorded scores are computed in float32 (helpers.models.saved_models.exact_precision), so a
 # CPU reproduces them. The finished models (weights/NAME.*), their selection-run outputs and the logs
 # are packed into OUT_DIR/NAME.tgz and OUT_DIR/logs.tgz; unpack them in the repository root.
 set -u

@@ -1,6 +1,7 @@
 """Study settings read at access time: a study package exposes its ``config`` module's UPPER-CASE names as its own,
 so that notebooks write ``flowers.EPOCHS`` and a test that shrinks the study (``monkeypatch.setattr(config, ...)``)
-is seen by every module of the study."""
+is seen by every module of the study. Functions read them when called, never as a default copied at import
+(``def f(epochs=None)``, then ``config.EPOCHS if epochs is None else epochs``; ``tests/test_settings.py`` checks)."""
 
 from __future__ import annotations
 

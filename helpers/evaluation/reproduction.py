@@ -7,8 +7,8 @@ with the weights file's sha256), and a check asks two things: do the kept labels
 a fixed random sample of the test images, pushed through the whole network again, get the same labels? New weights
 (another sha256) make the kept labels void. ``python -m helpers.evaluate NAME --check`` still scores every image.
 
-This module keeps, finds and judges the labels; ``helpers.evaluate.save_test_labels`` and ``check_on_sample`` load
-the model and predict (the layer that trains and loads models sits above this one).
+This module keeps, finds and judges the labels; :func:`helpers.evaluation.rescoring.save_test_labels` and
+:func:`~helpers.evaluation.rescoring.check_on_sample` load the model (``helpers.models.saved_models``) and predict.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def predictions_path(name: str) -> Path:
 def keep_test_labels(name: str, record: dict, labels, y) -> dict:
     """Keep ``labels`` (every test image's predicted class, made by saved model ``name`` through the whole network)
     if they reproduce the recorded accuracy (else :class:`HelpersError`, nothing kept). Returns ``{"accuracy",
-    "path"}``. ``helpers.evaluate.save_test_labels`` makes the labels and calls this."""
+    "path"}``. ``helpers.evaluation.rescoring.save_test_labels`` makes the labels and calls this."""
     labels, y = np.asarray(labels), np.asarray(y)
     accuracy = float((labels == y).mean())
     recorded = record["metrics"]["test"]["accuracy"]
@@ -74,7 +74,7 @@ def sample(n: int, size: int = SAMPLE_SIZE, seed: int = SEED) -> np.ndarray:
 def sampled_verdict(name: str, record: dict, kept, y, idx, again) -> dict:
     """``{"accuracy", "recorded", "sample", "disagree", "reproduced"}``: the accuracy of the ``kept`` labels, and how
     many of the sampled test images ``idx``, predicted ``again`` from the saved weights, get another label.
-    ``helpers.evaluate.check_on_sample`` predicts the sample and calls this."""
+    ``helpers.evaluation.rescoring.check_on_sample`` predicts the sample and calls this."""
     kept, y, again = np.asarray(kept), np.asarray(y), np.asarray(again)
     if len(kept) != len(y):
         raise HelpersError(f"{predictions_path(name)} holds {len(kept)} labels for {len(y)} test images: "

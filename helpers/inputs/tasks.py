@@ -63,7 +63,7 @@ class Task:
 TASKS: dict[str, Task] = {}
 
 #: Modules that register further tasks when imported (the companion studies).
-PLUGINS = ("helpers.inputs.gear", "helpers.inputs.flowers", "helpers.inputs.clothing_photos")
+PLUGINS = ("helpers.inputs.gear_photos", "helpers.inputs.flower_photos", "helpers.inputs.clothing_photos")
 
 
 def register(task: Task) -> Task:

@@ -188,7 +188,7 @@ def _serving(bench: dict | None, deployed: dict) -> dict | None:
     measured another model than the deployed one (``deployed``: its record), or other weights."""
     if not bench:
         return None
-    from helpers.studies.deployment import costs
+    from helpers.studies.deployment import serving_costs as costs
 
     if bench.get("model") != deployed["name"] or bench.get("weights_sha256") != deployed["sha256"]:
         raise HelpersError(f"{paths.display_path(THROUGHPUT_JSON)} measured {bench.get('model')!r}, but the deployed "

@@ -5,7 +5,7 @@ chunks of ``chunk_rows``; each chunk is scored by an *engine* and written as one
 (a temporary file, then an atomic rename). A rerun skips the parts already written -- an interrupted run resumes
 without rescoring, losing or doubling a row -- and refuses to mix parts of another input, model or rule set. When
 every part is there, the parts are streamed into ``predictions.parquet`` (one part in memory at a time), the
-offers are made from it (:mod:`helpers.serving.offers`) and ``run.json`` records the run. Outputs are written
+offers are made from it (:mod:`helpers.serving.offer_decisions`) and ``run.json`` records the run. Outputs are written
 atomically, and the same input gives byte-identical ``predictions.parquet`` and ``offers.csv``.
 
 Engines (:mod:`helpers.serving.engines`): ``local`` scores each chunk in this process (images decoded in a thread
@@ -130,7 +130,7 @@ def run(uploads, out_dir, engine: str = "local", address: str | None = None, mod
         progress: bool = True, task: str = "fashion") -> dict:
     """Score ``uploads`` into ``out_dir`` (see the module docstring); returns what ``run.json`` records."""
     from helpers.serving import engines
-    from helpers.serving.offers import make_offers
+    from helpers.serving.offer_decisions import make_offers
 
     started = time.perf_counter()
     path, columns, total = check_uploads(uploads)

@@ -46,9 +46,8 @@ def inference_model(model, temperature: float):
 def export(out_dir, model_name: str | None = None) -> dict:
     """Write ``<name>.keras``, the SavedModel folder ``<name>_savedmodel/`` and ``export.json`` to ``out_dir``."""
     from helpers.inputs import tasks
-    from helpers.serving.predict import best_model_name
-    from helpers.training.calibration import temperature_of
-    from helpers.training.trainer import load
+    from helpers.models.saved_models import load, temperature_of
+    from helpers.serving.classify import best_model_name
 
     name = model_name or best_model_name("fashion")
     model, record = load(name)

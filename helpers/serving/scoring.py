@@ -63,7 +63,7 @@ class Scorer:
         from helpers.inputs import tasks
         from helpers.models import weights_store
         from helpers.serving import rules as offer_rules
-        from helpers.serving.predict import best_model_name
+        from helpers.serving.classify import best_model_name
 
         name = model_name or best_model_name(task)
         record = weights_store.load_record(name)
@@ -92,9 +92,8 @@ class Scorer:
         import tempfile
 
         from helpers.evaluation import out_of_domain
+        from helpers.models.saved_models import build_from_record, temperature_of
         from helpers.serving import rules as offer_rules
-        from helpers.training.calibration import temperature_of
-        from helpers.training.trainer import build_from_record
 
         self._spec = spec
         self.model_name, self.record, self.rules = spec["name"], spec["record"], spec["rules"]

@@ -45,7 +45,8 @@ def flower_photos():
     never-seen non-fashion test: nothing is fitted or chosen on them."""
     import pandas as pd
 
-    from helpers.inputs import flowers, tasks
+    from helpers.inputs import flower_photos as flowers
+    from helpers.inputs import tasks
     from helpers.inputs.images import open_rgb
 
     files = pd.read_csv(flowers.ensure_manifest())["file"].tolist()

@@ -11,7 +11,7 @@ A **simulated** user has a favourite category and ``k`` uploads; each upload is 
 Each upload is an image from a pool (validation images to choose, test images to report; non-fashion photos from
 the gear photos' fitting part to choose, from the report part to report) with the model's label, calibrated
 confidence and the rejection rule's verdict. It **counts** when kept and confident (its category's threshold), as
-in the offers pipeline; the user's offer follows the pipeline's rule (:mod:`helpers.serving.offers`): the offer
+in the offers pipeline; the user's offer follows the pipeline's rule (:mod:`helpers.serving.offer_decisions`): the offer
 group with the most counted images, no offer on a tie or for a held category, and at least ``m`` counted images.
 
 Two ways an offer can miss, kept apart: it is **not the favourite** when it names another group than the user's

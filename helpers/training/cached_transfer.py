@@ -108,18 +108,18 @@ def train_or_load_step(name: str, *, backbone: str, image_size: int = 96, head_u
     one trained on cached activations at its input (:data:`DEEPER_CUTS`).
     Raises :class:`~helpers.core.errors.PretrainedWeightsUnavailable` when the ImageNet weights cannot be had.
     """
-    from helpers.models import weights_store
+    from helpers.models import saved_models, weights_store
     from helpers.training import trainer
 
     if not retrain and weights_store.exists(name):
-        return trainer.load(name)
+        return saved_models.load(name)
     fit_args.setdefault("steps_per_execution", STEPS_PER_EXECUTION)
     fit_args.setdefault("input_pipeline", "steady")
     trainer.effective_settings(fit_args["input_pipeline"], fit_args["steps_per_execution"])  # fail early
     notes = dict(notes or {})
     init_heads = None
     if init_head_from:
-        saved_head = trainer.load(init_head_from)[0].get_layer("head").get_weights()
+        saved_head = saved_models.load(init_head_from)[0].get_layer("head").get_weights()
         t = time.perf_counter()
         selection_head, identical = replay_selection_head(init_head_from, backbone_weights, data=fit_args.get("data"),
                                                           progress=progress)
@@ -176,9 +176,9 @@ def _fit_step(name, *, backbone, image_size, head_units, dropout, unfrozen, init
 
 def _layers_from(backbone: str, image_size: int, unfrozen_from: str) -> list[str]:
     """The backbone layers with weights from ``unfrozen_from`` on (built without pretrained weights)."""
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
-    model = trainer.build_model("fashion", "transfer", {"backbone": backbone, "image_size": image_size,
+    model = saved_models.build_model("fashion", "transfer", {"backbone": backbone, "image_size": image_size,
                                                          "unfrozen_from": unfrozen_from})
     return trained_backbone_layers(model)
 
@@ -238,10 +238,10 @@ STEPS_PER_EXECUTION = 8
 
 def precompute_features(backbone: str, image_size: int, data: dict, progress: bool = True) -> float:
     """Fill the feature cache for every split (raises if the ImageNet weights are unavailable); seconds taken."""
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     t = time.perf_counter()
-    model = trainer.build_model("fashion", "transfer", {"backbone": backbone, "image_size": image_size},
+    model = saved_models.build_model("fashion", "transfer", {"backbone": backbone, "image_size": image_size},
                                  backbone_weights="imagenet")
     key = weights_id(backbone, "imagenet")
     for split, (x, _) in data.items():
@@ -251,12 +251,13 @@ def precompute_features(backbone: str, image_size: int, data: dict, progress: bo
 
 def predict_cached(model, record: dict, split: str, data: dict) -> np.ndarray:
     """Class probabilities of a saved transfer model for one split, from the feature cache (fast)."""
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     hp = record["hparams"]
     cut = tail_cut(hp["backbone"], hp.get("unfrozen_from"))
     feats = cached_features(model, hp["backbone"], hp["image_size"], record["notes"]["backbone_weights"],
                             data[split][0], split, progress=False, cut=cut)
     if hp["unfrozen"] or hp.get("unfrozen_from"):
-        return trainer.predict_proba(tail_model(model, hp["backbone"], cut), feats[1] if len(feats) == 2 else feats[1:])
-    return trainer.predict_proba(model.get_layer("head"), feats[0])
+        return saved_models.predict_proba(tail_model(model, hp["backbone"], cut),
+                                          feats[1] if len(feats) == 2 else feats[1:])
+    return saved_models.predict_proba(model.get_layer("head"), feats[0])

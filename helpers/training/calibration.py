@@ -7,7 +7,8 @@ cross-entropy, then re-normalises: the predicted class never changes (accuracy i
 how sure the model says it is. ``T > 1`` softens over-confident outputs.
 
 The temperature is stored in the model's record (``record["calibration"]``, by :func:`store`) and
-applied by ``helpers.predict``, so that the ``confidence`` it prints means what it says.
+applied by ``helpers.predict`` (:mod:`helpers.evaluation.temperature`, read with
+``helpers.models.saved_models.temperature_of``), so that the ``confidence`` it prints means what it says.
 
 **Fit it on outputs the model has not trained on.** A model refitted on training + validation images
 has seen the validation split: its validation outputs are over-confident *training* outputs, and a
@@ -21,23 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.evaluation.metrics import as_class_probabilities
+from helpers.evaluation.temperature import EPS, apply_temperature
+from helpers.models.saved_models import temperature_of  # noqa: F401  (serving reads it; fitted and stored here)
 
-EPS = 1e-12
 #: Bins of the expected calibration error and the reliability diagram (equal-width in confidence).
 ECE_BINS = 15
 #: Search range of the temperature (log scale).
 T_RANGE = (0.05, 20.0)
-
-
-def apply_temperature(proba, temperature: float) -> np.ndarray:
-    """Probabilities ``(N, C)`` re-scaled by ``temperature``: softmax(log(p) / T). ``T = 1`` changes nothing."""
-    p = as_class_probabilities(proba)
-    if temperature == 1.0:
-        return p
-    z = np.log(np.clip(p, EPS, 1.0)) / float(temperature)
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def nll(y, proba) -> float:
@@ -111,8 +102,3 @@ def store(name: str, calibration: dict) -> dict:
     record["calibration"] = dict(calibration)
     weights_store.record_path(name).write_text(json.dumps(record, indent=1, sort_keys=False) + "\n")
     return record
-
-
-def temperature_of(record: dict) -> float:
-    """The record's fitted temperature (1.0 when the model was never calibrated)."""
-    return float(record.get("calibration", {}).get("temperature", 1.0))

@@ -7,16 +7,15 @@ weights file holds every member's weights, so ``helpers.evaluate`` rebuilds and 
 ``helpers.predict`` uses it like any other model. Validation and test metrics are computed from
 the members' averaged outputs; training time is the members' sum. Members refitted on training + validation images have seen
 the validation split, so such an ensemble records no validation metrics (they would be inflated).
+A saved ensemble's members are checked, and its output averaged from theirs, by
+:func:`helpers.models.saved_models.check_members` and :func:`~helpers.models.saved_models.average_probabilities`.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
-from helpers.models import weights_store
-from helpers.training import trainer
+from helpers.models import saved_models, weights_store
 
 
 def member_spec(name: str) -> dict:
@@ -37,9 +36,9 @@ def build_ensemble(task: str, member_names, input_shape=None, views=None):
     if len(shapes) != 1:
         raise ValueError(f"the members take different input shapes: {sorted(shapes)}")
     input_shape = input_shape or (list(shapes)[0] or None)
-    model = trainer.build_model(task, "ensemble", hparams(specs, views), input_shape=input_shape)
+    model = saved_models.build_model(task, "ensemble", hparams(specs, views), input_shape=input_shape)
     for i, name in enumerate(member_names):
-        member, _ = trainer.load(name)
+        member, _ = saved_models.load(name)
         model.get_layer(f"member_{i + 1}").set_weights(member.get_weights())
     return model, specs
 
@@ -74,25 +73,10 @@ def make_ensemble(name: str, member_names, task: str = "fashion", data: dict | N
                            "note": "no training of its own: the members' training times added up"},
               "params": int(model.count_params()), "trainable_params": 0, "history": {},
               "metrics": {s: metrics.classification_metrics(data[s][1], (probabilities or {}).get(s) if (
-                  probabilities or {}).get(s) is not None else trainer.predict_proba(model, data[s][0])) for s in scored},
+                  probabilities or {}).get(s) is not None else saved_models.predict_proba(model, data[s][0]))
+                  for s in scored},
               "notes": {**(notes or {}), **({"no_validation_metrics": (
                   f"members {', '.join(refit)} were refitted on training + validation images, so the ensemble's "
                   "validation score would be inflated; it is not recorded (choose ensembles on the members' "
                   "selection-run outputs instead)")} if refit else {})}}
     return model, weights_store.save(name, model, record)
-
-
-def check_members(record: dict) -> list[str]:
-    """Problems with an ensemble record's members (missing, or retrained since the ensemble was made)."""
-    out = []
-    for m in record.get("members", []):
-        if not weights_store.exists(m["name"]):
-            out.append(f"member {m['name']} is not saved")
-        elif weights_store.load_record(m["name"])["sha256"] != m["sha256"]:
-            out.append(f"member {m['name']} was retrained after the ensemble was made")
-    return out
-
-
-def average_probabilities(probas) -> np.ndarray:
-    """The ensemble's output from its members' probabilities ``[(N, C), ...]``."""
-    return np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in probas]), axis=0)

@@ -12,11 +12,11 @@
    with the weights in ``weights/<name>.json``.
 
 Learning curves are drawn from the record's history, so a loaded model looks like a trained one.
+Loading a saved model and predicting with it live one layer down, in :mod:`helpers.models.saved_models`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -25,44 +25,17 @@ import numpy as np
 
 from helpers.core import paths
 from helpers.core.repro import DEFAULT_SEED, set_seeds
-from helpers.training.recipe import lr_schedule_values, precision_policy, smoothed_sparse_crossentropy
 from helpers.evaluation import metrics
 from helpers.inputs import tasks
-from helpers.models import architectures, weights_store
-
-
-def build_model(task_name: str, architecture: str, hparams: dict, input_shape=None, **build_kwargs):
-    """An architecture for a task; ``input_shape`` overrides the task's (image-folder tasks)."""
-    task = tasks.get(task_name)
-    return architectures.build(architecture, input_shape or task.input_shape, task.n_outputs, task.output_activation,
-                        **hparams, **build_kwargs)
-
-
-def build_from_record(record: dict):
-    return build_model(record["task"], record["architecture"], record.get("hparams", {}),
-                       input_shape=record.get("input_shape"))
-
-
-def predict_proba(model, x, batch_size: int = 512) -> np.ndarray:
-    """Class probabilities in full float32 precision on every backend (scores must match across machines)."""
-    with exact_precision():
-        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
-
-
-@contextlib.contextmanager
-def exact_precision():
-    """Full float32 matrix products inside the block. On a GPU, JAX trains with TensorFloat-32 (a 10-bit
-    mantissa) by default, which is fast but shifts outputs enough to move a recorded score; predictions
-    that are recorded are therefore made in float32, as on a CPU. Elsewhere a no-op."""
-    import keras
-
-    if keras.backend.backend() != "jax":
-        yield
-        return
-    import jax
-
-    with jax.default_matmul_precision("float32"):
-        yield
+from helpers.models import weights_store
+from helpers.models.saved_models import build_model, load, predict_proba
+from helpers.training.recipe import (
+    Recipe,
+    as_recipe,
+    lr_schedule_values,
+    precision_policy,
+    smoothed_sparse_crossentropy,
+)
 
 
 def epoch_timer():
@@ -236,15 +209,7 @@ def _concat(a, b):
     return np.concatenate([a, b])
 
 
-def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | None = None,
-        epochs: int = 50, batch_size: int = 32, optimizer: str = "adam", learning_rate: float = 1e-3,
-        patience: int | None = 5, monitor: str = "val_loss", reduce_lr_patience: int | None = None,
-        refit_on_train_and_val: bool = False, seed: int = DEFAULT_SEED, notes: dict | None = None,
-        build_kwargs: dict | None = None, prepare=None, mixed_precision: bool = False,
-        steps_per_execution: int = 1, input_pipeline: str = "keras", fit_kwargs: dict | None = None,
-        selection_only: bool = False, input_shape=None, optimizer_config: dict | None = None,
-        label_smoothing: float = 0.0, schedule: dict | None = None, selection_outputs=None,
-        soft_targets: dict | None = None, distillation: dict | None = None, ema_momentum: float | None = None):
+def fit(name: str, recipe: Recipe | None = None, *, data: dict | None = None, **settings):
     """Train, score validation and test once, save; returns ``(model, record)``.
 
     ``selection_outputs`` (a path): the selection run's validation probabilities are saved there
@@ -279,7 +244,22 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
     ``mixed_precision`` trains under Keras' ``mixed_bfloat16`` policy (about 40% faster on CPUs with
     bf16 instructions); the trained weights are then copied into a float32 twin, which is scored and
     saved, so that ``helpers.evaluate`` reproduces the recorded metrics exactly.
+
+    Every setting above is a field of ``recipe`` (:class:`~helpers.training.recipe.Recipe`); given as keywords
+    (``fit(name, task=..., epochs=...)``) they make the recipe, given with a recipe they change it. A new record keeps
+    the recipe's settings under ``"recipe"`` (:meth:`~helpers.training.recipe.Recipe.as_record`).
     """
+    r = as_recipe(recipe, **settings)
+    task, architecture, hparams = r.task, r.architecture, r.hparams
+    input_shape, build_kwargs = r.input_shape, r.build_kwargs
+    epochs, batch_size, optimizer, learning_rate = r.epochs, r.batch_size, r.optimizer, r.learning_rate
+    optimizer_config, patience, monitor = r.optimizer_config, r.patience, r.monitor
+    reduce_lr_patience = r.reduce_lr_patience
+    schedule, label_smoothing, seed = r.schedule, r.label_smoothing, r.seed
+    steps_per_execution, input_pipeline, fit_kwargs = r.steps_per_execution, r.input_pipeline, r.fit_kwargs
+    refit_on_train_and_val, mixed_precision, ema_momentum = r.refit_on_train_and_val, r.mixed_precision, r.ema_momentum
+    soft_targets, distillation, prepare = r.soft_targets, r.distillation, r.prepare
+    selection_outputs, selection_only, notes = r.selection_outputs, r.selection_only, r.notes
     task_obj = tasks.get(task)
     input_pipeline, steps_per_execution = effective_settings(input_pipeline, steps_per_execution)
     data = data if data is not None else task_obj.splits(input_shape)
@@ -360,22 +340,15 @@ def fit(name: str, *, task: str, architecture: str, hparams: dict, data: dict | 
         "metrics": {"val": metrics_val,
                     "test": metrics.classification_metrics(y["test"], predict_proba(trained, inputs["test"]))},
         "notes": notes or {},
+        "recipe": r.as_record(),
     }
     record = weights_store.save(name, model, record)
     shutil.rmtree(work, ignore_errors=True)
     return model, record
 
 
-def load(name: str):
-    """Rebuild a saved model from its record and load its verified weights: ``(model, record)``."""
-    record = weights_store.load_record(name)
-    model = build_from_record(record)
-    weights_store.load_weights(model, name)
-    return model, record
-
-
-def train_or_load(name: str, *, retrain: bool = False, **fit_args):
-    """Load ``weights/<name>`` when present and ``retrain`` is false; train and save otherwise."""
+def train_or_load(name: str, recipe: Recipe | None = None, *, retrain: bool = False, **fit_args):
+    """Load ``weights/<name>`` when present and ``retrain`` is false; train and save otherwise (:func:`fit`)."""
     if not retrain and weights_store.exists(name):
         return load(name)
-    return fit(name, **fit_args)
+    return fit(name, recipe, **fit_args)

@@ -58,7 +58,7 @@ def subsample(data: dict, n_train: int, n_val: int, seed: int = 0) -> dict:
 def _hypermodel(task_name: str):
     import keras
 
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     task = tasks.get(task_name)
 
@@ -75,7 +75,7 @@ def _hypermodel(task_name: str):
             elif kind == "bool":
                 values[name] = hp.Boolean(name)
         lr = values.pop("learning_rate")
-        model = trainer.build_model(task_name, "own_cnn", {**FIXED, **values})
+        model = saved_models.build_model(task_name, "own_cnn", {**FIXED, **values})
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=task.loss, metrics=["accuracy"])
         return model
 

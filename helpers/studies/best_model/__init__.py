@@ -27,7 +27,7 @@ inference images/s from ``benchmarks/results/inference_speed.json``).
 from helpers.core.settings import settings_of
 from helpers.studies.best_model import config, kd_settings, learning_curve, proxy, round_two  # noqa: F401
 from helpers.studies.best_model.calibrated import calibrated_test  # noqa: F401
-from helpers.studies.best_model.costs import (  # noqa: F401
+from helpers.studies.best_model.training_costs import (  # noqa: F401
     cpu_training_cost,
     cpu_training_seconds,
     inference_speeds,

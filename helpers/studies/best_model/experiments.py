@@ -217,11 +217,12 @@ def train(name: str, retrain: bool = False, mixed_precision: bool = False, data:
     ``mixed_bfloat16`` (for GPUs and CPUs with bf16 instructions; on CPUs without them it is several
     times slower) and scores the float32 twin.
     """
+    from helpers.models import saved_models
     from helpers.training import trainer
 
     e = get(name)
     if not retrain and weights_store.exists(name):
-        return trainer.load(name)
+        return saved_models.load(name)
     args = {**e.training, **overrides}
     notes = {"direction": e.direction, "idea": e.idea}
     if args.get("distillation"):  # the teacher's saved outputs, checked against the labels they were computed for

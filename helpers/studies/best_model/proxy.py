@@ -38,6 +38,7 @@ def train(key: str, experiment: str, n: int, path, *, header: dict, retrain: boo
     from helpers.core.results import write_summary
     from helpers.evaluation import metrics
     from helpers.inputs import tasks
+    from helpers.models import saved_models
     from helpers.studies.best_model import config, experiments
     from helpers.training import trainer
 
@@ -57,7 +58,7 @@ def train(key: str, experiment: str, n: int, path, *, header: dict, retrain: boo
     model, history = trainer.fit(work_name, task=task, architecture=architecture or e.architecture,
                                  hparams=dict(hparams or e.hparams), data={"train": (x[idx], y[idx]), "val": val},
                                  mixed_precision=mixed_precision, selection_only=True, **soft, **args)
-    scores = metrics.classification_metrics(val[1], trainer.predict_proba(model, val[0]))
+    scores = metrics.classification_metrics(val[1], saved_models.predict_proba(model, val[0]))
     runs[key] = {"train_size": n, "seed": args.get("seed", 42), "epochs": len(history["loss"]),
                  **({k: args["distillation"][k] for k in ("temperature", "alpha")} if args.get("distillation") else {}),
                  "val_accuracy": scores["accuracy"], "val_loss": scores["loss"],

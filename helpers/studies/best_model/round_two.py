@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers.models import weights_store
 from helpers.studies.best_model import config
-from helpers.studies.best_model.costs import cpu_training_seconds, inference_speeds, trained_on
+from helpers.studies.best_model.training_costs import cpu_training_seconds, inference_speeds, trained_on
 
 #: Each student; its *controls*, the saved networks that differ from it in one respect (``{name: that respect}``;
 #: empty: none was trained; one not yet saved is left out); and round one's two seeds at the same budget, whose spread
@@ -136,7 +136,7 @@ def retraining_sentence(name: str) -> str | None:
     """Retraining ``name`` from the saved teacher outputs: the short run's estimate (``retraining_estimate``) against
     the budget and the recorded run, in markdown; ``None`` when it was not measured."""
     from helpers.studies.best_model.config import BUDGET_SECONDS
-    from helpers.studies.best_model.costs import retraining_estimate
+    from helpers.studies.best_model.training_costs import retraining_estimate
 
     est = retraining_estimate(name)
     if est is None:

@@ -9,7 +9,7 @@ import json
 
 from helpers.models import weights_store
 from helpers.studies.best_model import config
-from helpers.studies.best_model.costs import (
+from helpers.studies.best_model.training_costs import (
     cpu_training_cost,
     cpu_training_seconds,
     inference_speeds,
@@ -106,8 +106,8 @@ def ensemble_candidates(names=None, min_members: int = 2, max_members: int = 4):
 
 
 #: The brief's test-accuracy target for the final model, and its training budget on the team's 2-core machine.
-def deployment_choice(candidates, speed_target: float = config.SPEED_TARGET, budget_seconds: float = config.BUDGET_SECONDS,
-                      tolerance: float = config.ACCURACY_TOLERANCE) -> dict:
+def deployment_choice(candidates, speed_target: float | None = None, budget_seconds: float | None = None,
+                      tolerance: float | None = None) -> dict:
     """The most accurate candidate on validation, the fastest one close to it, and the one to deploy.
 
     ``candidates``: a DataFrame with ``name``, ``val_accuracy``, ``images_per_s`` (batch 512) and
@@ -116,6 +116,9 @@ def deployment_choice(candidates, speed_target: float = config.SPEED_TARGET, bud
     candidate of all, and the fastest candidate within ``tolerance`` of its accuracy (what the accuracy costs
     in speed). Ties in accuracy go to the faster model. The test split plays no part.
     """
+    speed_target = config.SPEED_TARGET if speed_target is None else speed_target
+    budget_seconds = config.BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    tolerance = config.ACCURACY_TOLERANCE if tolerance is None else tolerance
     if candidates.empty:
         raise ValueError("no candidates to choose from")
     df = candidates.sort_values(["val_accuracy", "images_per_s"], ascending=False, kind="stable")

@@ -56,10 +56,10 @@ def choose(table) -> dict:
 def member_outputs(name: str, views, x, batch_size: int = 512) -> np.ndarray:
     """A saved network's probabilities on ``x``, averaged over the shifted ``views`` (float32)."""
     from helpers.inputs.augment import shift_images
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
-    model, _ = trainer.load(name)
-    return np.mean([trainer.predict_proba(model, shift_images(x, *v), batch_size) for v in views], axis=0)
+    model, _ = saved_models.load(name)
+    return np.mean([saved_models.predict_proba(model, shift_images(x, *v), batch_size) for v in views], axis=0)
 
 
 def build(choice: dict | None = None, data: dict | None = None, progress: bool = True, task: str = "fashion"):

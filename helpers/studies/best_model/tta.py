@@ -39,7 +39,7 @@ def tta_table(model, x, y, view_sets=TTA_VIEWS, batch_size: int = 512):
     import pandas as pd
 
     from helpers.evaluation import metrics
-    from helpers.training.trainer import predict_proba
+    from helpers.models.saved_models import predict_proba
 
     distinct = {v for views in view_sets.values() for v in views}
     proba = {v: predict_proba(model, shift_images(x, *v), batch_size) for v in sorted(distinct)}
@@ -55,18 +55,19 @@ def tta_table(model, x, y, view_sets=TTA_VIEWS, batch_size: int = 512):
 
 #: Where the test-time-augmented validation outputs of each experiment are kept (``python -m helpers.best_model
 #: tta NAME``): the probabilities averaged over the :data:`TTA_DEPLOYABLE` views of :data:`TTA_VIEWS`.
-def save_tta_outputs(name: str, views: int = config.TTA_DEPLOYABLE, data: dict | None = None, split: str = "val"):
+def save_tta_outputs(name: str, views: int | None = None, data: dict | None = None, split: str = "val"):
     """Predict ``split`` under ``views`` shifted views with experiment ``name``'s saved model and keep the averaged
     probabilities (``.npz``: ``<split>``, ``y_<split>``, ``views``); returns the path. The test split is for the
     one candidate notebook 05 scores on test, once."""
+    views = config.TTA_DEPLOYABLE if views is None else views
     import numpy as np
 
     from helpers.inputs import tasks
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     if split not in ("val", "test"):
         raise ValueError(f"split must be 'val' or 'test', not {split!r}")
-    model, _ = trainer.load(name)
+    model, _ = saved_models.load(name)
     x, y = (data or tasks.get("fashion").load_splits())[split]
     _, averaged = tta_table(model, x, y, {views: TTA_VIEWS[views]})
     config.TTA_DIR.mkdir(parents=True, exist_ok=True)

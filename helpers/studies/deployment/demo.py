@@ -53,7 +53,7 @@ def build(out_dir, users: int = DEFAULT_USERS, seed: int = 0, favourite_share: f
     """Write the simulated day to ``out_dir``; returns ``{"uploads": path, "truth": path, "rows": n, "users": n}``."""
     from PIL import Image
 
-    from helpers.inputs import flowers, gear
+    from helpers.inputs import flower_photos, gear_photos
     from helpers.inputs.fashion_mnist import CLASS_NAMES, load_fashion_mnist
 
     if users < 1:
@@ -65,9 +65,9 @@ def build(out_dir, users: int = DEFAULT_USERS, seed: int = 0, favourite_share: f
     rng = np.random.default_rng(seed)
     _, (x_test, y_test), _ = load_fashion_mnist()
     by_class = {c: np.flatnonzero(y_test == c) for c in range(len(CLASS_NAMES))}
-    gear_dir = gear.dataset_dir()
+    gear_dir = gear_photos.dataset_dir()
     garment = {k: _photos(gear_dir, v) for k, v in GARMENT_PHOTOS.items()}
-    non_fashion = _photos(gear_dir, NON_FASHION_GEAR) + _photos(flowers.dataset_dir(), flowers.CLASS_NAMES)
+    non_fashion = _photos(gear_dir, NON_FASHION_GEAR) + _photos(flower_photos.dataset_dir(), flower_photos.CLASS_NAMES)
     rows, truth, used = [], [], set()
     for u in range(users):
         user = f"u{u:05d}"

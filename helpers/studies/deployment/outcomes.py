@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-#: The reasons of :func:`helpers.serving.offers.user_offer`, as categories (matched on the reason's words).
+#: The reasons of :func:`helpers.serving.offer_decisions.user_offer`, as categories (matched on the reason's words).
 NO_OFFER_KINDS = {"could be read": "no readable image", "no fashion item": "every image rejected as not fashion",
                   "labelled confidently": "no confident label", "a tie": "a tie between two offers",
                   "held back": "favourite category held back", "needed": "too few confident images"}

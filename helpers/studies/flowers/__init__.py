@@ -26,16 +26,16 @@ trained with random augmentation, one seed: does the depth range open at the who
 :func:`test_predictions` (every saved model's test predictions, for :func:`test_evidence`).
 
 Modules: :mod:`~helpers.studies.flowers.config` (settings), :mod:`~helpers.studies.flowers.runs` (one SGD run and
-the run store), :mod:`~helpers.studies.flowers.tasks` (the brief's tasks), :mod:`~helpers.studies.flowers.final_models`
+the run store), :mod:`~helpers.studies.flowers.brief_tasks` (the brief's tasks), :mod:`~helpers.studies.flowers.final_models`
 (the saved models), :mod:`~helpers.studies.flowers.probe` (the epoch and depth probes), :mod:`~helpers.studies.flowers.whole` (the
 whole-backbone probe), :mod:`~helpers.studies.flowers.ranges` (the edge checks), :mod:`~helpers.studies.flowers.wording` (the number format), :mod:`~helpers.studies.flowers.evidence` (test intervals, McNemar's test on the saved models'
 test predictions, verdicts that need several seeds) and :mod:`~helpers.studies.flowers.story` (what the notebook and
 the report say: speed-ups, ties, ranges left open, and what was decided after a test score was seen). The photos
-themselves: :mod:`helpers.inputs.flowers`. This package exposes the study's public names in one place, as the notebook
+themselves: :mod:`helpers.inputs.flower_photos`. This package exposes the study's public names in one place, as the notebook
 reads them (``flowers.task_7()``, ``flowers.RECOMMENDED``).
 """
 
-from helpers.inputs.flowers import (  # noqa: F401
+from helpers.inputs.flower_photos import (  # noqa: F401
     FOLDER,
     dataset_dir,
     download,
@@ -80,7 +80,7 @@ from helpers.studies.flowers.runs import (  # noqa: F401
     tail_cut,
     val_report,
 )
-from helpers.studies.flowers.tasks import (  # noqa: F401
+from helpers.studies.flowers.brief_tasks import (  # noqa: F401
     TASKS,
     best_by_validation,
     task_1,

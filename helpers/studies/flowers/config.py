@@ -6,7 +6,7 @@ The modules of the study read these at call time (``config.EPOCHS``), so a test 
 from __future__ import annotations
 
 from helpers.core import paths
-from helpers.inputs.flowers import (  # noqa: F401
+from helpers.inputs.flower_photos import (  # noqa: F401
                                     CLASS_NAMES,
                                     DATASET,
                                     IMAGE_SIZE,

@@ -75,7 +75,7 @@ def compare_seeds(base_runs: list[dict], other_runs: list[dict], n_val: int) -> 
 
 def test_photos() -> tuple[list[str], list[int]]:
     """The test split's files and labels, in the manifest's order (the order of ``load_splits()["test"]``)."""
-    from helpers.inputs import flowers as photos
+    from helpers.inputs import flower_photos as photos
 
     _, rows, _ = photos.FOLDER.checked_manifest()
     test = [r for r in rows if r["split"] == "test"]
@@ -89,9 +89,8 @@ def test_predictions(names=None, recompute: bool = False, path: Path | None = No
     :data:`PREDICTIONS_JSON` unless ``recompute``, or a model is missing there, or its weights changed (sha256);
     new predictions are written back. Returns ``{"split", "files", "labels", "models": {name: {"sha256", "pred"}}}``.
     """
-    from helpers.inputs import flowers as photos
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    from helpers.inputs import flower_photos as photos
+    from helpers.models import saved_models, weights_store
 
     path = Path(path or config.PREDICTIONS_JSON)
     names = list(names or [n for n in config.SAVED_MODELS if weights_store.exists(n)])
@@ -103,12 +102,13 @@ def test_predictions(names=None, recompute: bool = False, path: Path | None = No
         sha = weights_store.load_record(name)["sha256"]
         if not recompute and models.get(name, {}).get("sha256") == sha:
             continue
-        model, record = trainer.load(name)
+        model, record = saved_models.load(name)
         shape = tuple(record["input_shape"])
         x, y = tests.setdefault(shape, photos.load_splits(shape)["test"])
         if y.tolist() != labels:
             raise HelpersError("the cached test photos are not the manifest's: delete data/cache/images and rerun")
-        models[name] = {"sha256": record["sha256"], "pred": trainer.predict_proba(model, x).argmax(axis=1).tolist()}
+        models[name] = {"sha256": record["sha256"],
+                        "pred": saved_models.predict_proba(model, x).argmax(axis=1).tolist()}
         changed = True
     out = {"split": "test", "files": files, "labels": labels, "models": dict(sorted(models.items()))}
     if changed or not path.is_file():
@@ -123,7 +123,7 @@ def load_predictions(path: Path | None = None) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def test_evidence(predictions: dict, records: dict, base: str = config.RECOMMENDED) -> dict:
+def test_evidence(predictions: dict, records: dict, base: str | None = None) -> dict:
     """Every model's test accuracy with its 95 % Wilson interval, and each model against ``base`` on the same
     test photos by McNemar's exact test.
 
@@ -132,6 +132,7 @@ def test_evidence(predictions: dict, records: dict, base: str = config.RECOMMEND
     Returns ``{"models": [{"name", "accuracy", "correct", "n", "low", "high"}], "pairs": [{"base", "name",
     "only_base", "only_other", "gain", "p_value", "significant"}]}``.
     """
+    base = config.RECOMMENDED if base is None else base
     from helpers.studies.binary import mcnemar
 
     y = np.asarray(predictions["labels"])

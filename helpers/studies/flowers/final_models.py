@@ -5,11 +5,11 @@ on test."""
 from __future__ import annotations
 
 from helpers.core.errors import HelpersError
-from helpers.inputs import flowers as photos
+from helpers.inputs import flower_photos as photos
 from helpers.studies.flowers import config
+from helpers.studies.flowers.brief_tasks import task_10
 from helpers.studies.flowers.evidence import accuracy_bar, standard_error
 from helpers.studies.flowers.runs import head_hparams, mirrored, run, summary
-from helpers.studies.flowers.tasks import task_10
 from helpers.training import cached_transfer
 
 
@@ -42,7 +42,7 @@ def saved_recommendation(rec: dict | None = None, record: dict | None = None) ->
     return rec or recommend(), record or weights_store.load_record(config.RECOMMENDED)
 
 
-def size_check(rec: dict | None = None, sizes=config.FINAL_IMAGE_SIZES, seeds=config.SEEDS, retrain: bool = False,
+def size_check(rec: dict | None = None, sizes=None, seeds=None, retrain: bool = False,
                backbone_weights="imagenet", data_by_size: dict | None = None, **kw):
     """The recommended SGD settings rerun (accelerated, every seed) at each input side of ``sizes``.
 
@@ -50,6 +50,8 @@ def size_check(rec: dict | None = None, sizes=config.FINAL_IMAGE_SIZES, seeds=co
     only for runs not saved yet).
     Returns :func:`summary`'s table of those runs, one row per side, so the final side is chosen on validation.
     """
+    sizes = config.FINAL_IMAGE_SIZES if sizes is None else sizes
+    seeds = config.SEEDS if seeds is None else seeds
     rec = rec or recommend()
     return summary([run("accelerated", rec["learning_rate"], rec["momentum"], seed=seed, image_size=size,
                         data=(data_by_size or {}).get(size), retrain=retrain, backbone_weights=backbone_weights, **kw)
@@ -68,11 +70,11 @@ def train_recommended(retrain: bool = False, data: dict | None = None, backbone_
     which may come earlier), then a refit on training + validation photos for that many epochs; saved, and
     scored once on the test split. ``image_size``: the input side (default: that of ``data``, else
     :func:`final_image_size` of :func:`size_check`). Returns ``(model, record)``."""
-    from helpers.models import weights_store
-    from helpers.training import cached_transfer, trainer
+    from helpers.models import saved_models, weights_store
+    from helpers.training import cached_transfer
 
     if not retrain and weights_store.exists(config.RECOMMENDED):
-        return trainer.load(config.RECOMMENDED)
+        return saved_models.load(config.RECOMMENDED)
     rec = rec or recommend()
     if data is None:
         size = int(image_size or final_image_size(size_check(rec, backbone_weights=backbone_weights)))
@@ -86,15 +88,15 @@ def train_recommended(retrain: bool = False, data: dict | None = None, backbone_
         monitor="val_loss", refit_on_train_and_val=True, seed=config.SEED)
 
 
-def fine_tune(retrain: bool = False, data: dict | None = None, backbone_weights="imagenet", epochs: int = config.EPOCHS):
+def fine_tune(retrain: bool = False, data: dict | None = None, backbone_weights="imagenet", epochs: int | None = None):
     """Beyond the brief: the recommended model's last two backbone layers (Conv_1, Conv_1_bn) trained with its head,
     on cached tail inputs, with the recommended SGD settings; selection run from the recommended model's selection
     head, then a refit on training + validation photos. Returns ``(model, record)``."""
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    epochs = config.EPOCHS if epochs is None else epochs
+    from helpers.models import saved_models, weights_store
 
     if not retrain and weights_store.exists(config.FINE_TUNED):
-        return trainer.load(config.FINE_TUNED)
+        return saved_models.load(config.FINE_TUNED)
     base = weights_store.load_record(config.RECOMMENDED)
     t, size = base["training"], int(base["hparams"]["image_size"])
     data = data if data is not None else photos.load_splits((size, size, 3))
@@ -125,7 +127,7 @@ def fine_tuning_verdict(recommended: dict, fine_tuned: dict, support: dict | Non
             "verdict": verdict, "clear": verdict == "better"}
 
 
-def depth_study(rec: dict | None = None, tails=config.TAILS, seeds=config.SEEDS, retrain: bool = False, data: dict | None = None,
+def depth_study(rec: dict | None = None, tails=None, seeds=None, retrain: bool = False, data: dict | None = None,
                 image_size: int | None = None, epochs: int | None = None, backbone_weights="imagenet",
                 mirror_check: bool = True, **kw) -> list[dict]:
     """Beyond the brief: how deep to fine-tune. Every tail of ``tails`` (see :data:`TAILS`) trained on cached
@@ -134,6 +136,8 @@ def depth_study(rec: dict | None = None, tails=config.TAILS, seeds=config.SEEDS,
     ``tails``, else the best tail) again without mirror images, to measure what they add. ``image_size`` (int): the
     final model's side (default: the recommended model's); ``epochs`` (int, default :data:`DEEP_EPOCHS`).
     Returns the runs (:func:`run`)."""
+    tails = config.TAILS if tails is None else tails
+    seeds = config.SEEDS if seeds is None else seeds
     from helpers.models import weights_store
 
     rec = rec or recommend()
@@ -168,18 +172,18 @@ def deep_choice(runs: list[dict], tails=None) -> dict:
 
 
 def fine_tune_deeper(retrain: bool = False, data: dict | None = None, backbone_weights="imagenet",
-                     choice: dict | None = None, name: str = config.DEEP_TUNED):
+                     choice: dict | None = None, name: str | None = None):
     """Beyond the brief: the tail :func:`deep_choice` picks (default: from :func:`depth_study`'s saved runs),
     trained with the head from a fresh seeded head, on cached activations of the training photos and their
     mirror images, with the recommended SGD settings: a selection run of at most the chosen epochs (validation
     loss picks the epoch), then a refit on training (+ mirrored) and validation photos for that many epochs;
     saved as ``name`` (:data:`DEEP_TUNED`: the first round's choice by default; :data:`DEEPER_TUNED`: the second
     round's) and scored once on the test split. Returns ``(model, record)``."""
-    from helpers.models import weights_store
-    from helpers.training import trainer
+    name = config.DEEP_TUNED if name is None else name
+    from helpers.models import saved_models, weights_store
 
     if not retrain and weights_store.exists(name):
-        return trainer.load(name)
+        return saved_models.load(name)
     size = int(data["train"][0].shape[1]) if data is not None else int(
         weights_store.load_record(config.RECOMMENDED)["hparams"]["image_size"])
     first = name == config.DEEP_TUNED

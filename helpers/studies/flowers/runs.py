@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from helpers.core import paths
-from helpers.inputs import flowers as photos
+from helpers.inputs import flower_photos as photos
 from helpers.studies.flowers import config
 from helpers.training import cached_transfer
 
 
-def build_model(seed: int = config.SEED, backbone_weights="imagenet", image_size: int = config.IMAGE_SIZE, tail: str = "head"):
+def build_model(seed: int | None = None, backbone_weights="imagenet", image_size: int | None = None,
+                tail: str = "head"):
     """MobileNetV2 (frozen, BatchNorm in inference mode) -> global average pooling -> Dense(5, softmax).
 
     Parameters: ``seed`` (int) seeds the Dense layer's initial weights; ``backbone_weights``: ``"imagenet"``,
@@ -23,16 +24,19 @@ def build_model(seed: int = config.SEED, backbone_weights="imagenet", image_size
     of :data:`TAILS`) the first backbone layer that trains (``"head"``: none).
     Returns an uncompiled Keras model taking uint8-range ``(N, S, S, 3)`` images.
     """
+    seed = config.SEED if seed is None else seed
+    image_size = config.IMAGE_SIZE if image_size is None else image_size
     from helpers.core.repro import set_seeds
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     set_seeds(seed)
-    return trainer.build_model(config.NAME, "transfer", head_hparams(image_size, tail),
+    return saved_models.build_model(config.NAME, "transfer", head_hparams(image_size, tail),
                                 input_shape=(image_size, image_size, 3), backbone_weights=backbone_weights)
 
 
-def head_hparams(image_size: int = config.IMAGE_SIZE, tail: str = "head") -> dict:
+def head_hparams(image_size: int | None = None, tail: str = "head") -> dict:
     """The transfer model's settings for a trained ``tail`` (see :data:`TAILS`)."""
+    image_size = config.IMAGE_SIZE if image_size is None else image_size
     if tail not in (*config.TAILS, config.DEPTH_PROBE_TAIL):
         raise ValueError(f"tail must be one of {', '.join((*config.TAILS, config.DEPTH_PROBE_TAIL))}, not {tail!r}")
     deeper = tail not in ("head", "Conv_1")
@@ -68,9 +72,12 @@ def features(model, data: dict, backbone_weights="imagenet") -> dict:
             for s, (x, y) in data.items()}
 
 
-def run_key(mode: str, learning_rate: float, momentum: float, seed: int, epochs: int = config.EPOCHS,
-            batch_size: int = config.BATCH_SIZE, size: int = config.IMAGE_SIZE, tail: str = "head", mirror: bool = False) -> str:
+def run_key(mode: str, learning_rate: float, momentum: float, seed: int, epochs: int | None = None,
+            batch_size: int | None = None, size: int | None = None, tail: str = "head", mirror: bool = False) -> str:
     """The name of a run in ``runs.json``: every setting that changes its result."""
+    epochs = config.EPOCHS if epochs is None else epochs
+    batch_size = config.BATCH_SIZE if batch_size is None else batch_size
+    size = config.IMAGE_SIZE if size is None else size
     extra = ("" if tail == "head" else f"_tail-{tail}") + ("_mirror" if mirror else "")
     return f"{mode}_lr{learning_rate:g}_m{momentum:g}_s{seed}_e{epochs}_b{batch_size}_px{size}{extra}"
 
@@ -98,9 +105,9 @@ def val_report(y_true, proba) -> dict:
                         fields=("accuracy", "precision", "recall", "macro_precision", "macro_recall"))
 
 
-def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = config.SEED, epochs: int = config.EPOCHS,
+def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int | None = None, epochs: int | None = None,
         data: dict | None = None, backbone_weights="imagenet", retrain: bool = False, path: Path | None = None,
-        batch_size: int = config.BATCH_SIZE, image_size: int | None = None, tail: str = "head", mirror: bool = False) -> dict:
+        batch_size: int | None = None, image_size: int | None = None, tail: str = "head", mirror: bool = False) -> dict:
     """One SGD training run of the 5-class head (and of a backbone tail, if asked); returns (and saves) its record.
 
     Parameters: ``mode`` ``"standard"`` (the full model on images: every photo through the frozen backbone
@@ -117,7 +124,10 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = conf
     Saved in ``results/flowers/runs.json`` and loaded from there unless ``retrain`` (a saved run needs no photos:
     ``image_size``, default that of ``data`` else :data:`IMAGE_SIZE`, completes its key).
     """
-    from helpers.models import transfer
+    seed = config.SEED if seed is None else seed
+    epochs = config.EPOCHS if epochs is None else epochs
+    batch_size = config.BATCH_SIZE if batch_size is None else batch_size
+    from helpers.models import saved_models, transfer
     from helpers.training import trainer
 
     if mode not in ("standard", "accelerated"):
@@ -155,7 +165,7 @@ def run(mode: str, learning_rate: float, momentum: float = 0.0, seed: int = conf
               **({"tail": tail} if tail != "head" else {}), **({"mirror": True} if mirror else {}),
               "train_size": int(len(data["train"][1])), "history": history,
               "best_epoch": trainer.best_epoch(history, "val_loss"),
-              "val_report": val_report(data["val"][1], trainer.predict_proba(trained, inputs["val"]))}
+              "val_report": val_report(data["val"][1], saved_models.predict_proba(trained, inputs["val"]))}
     _save_run(key, result, path)
     return result
 

@@ -50,7 +50,7 @@ def load(path: Path | None = None) -> dict | None:
 
 
 def probe(record: dict | None = None, retrain: bool = False, data: dict | None = None, backbone_weights="imagenet",
-          seed: int = config.SEED, epochs: int = config.DEEP_EPOCHS, batch_size: int = config.BATCH_SIZE,
+          seed: int | None = None, epochs: int | None = None, batch_size: int | None = None,
           path: Path | None = None, augmentation: dict | None = None) -> dict:
     """Train the whole backbone with the head (see the module's docstring); loaded from ``path`` (default
     :data:`WHOLE_JSON`) when saved, unless ``retrain``. ``record``: the recommended model's record (default:
@@ -58,10 +58,13 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     An interrupted run resumes from its backup in ``data/checkpoints``.
     Returns ``{"tail", "seed", "epochs", "batch_size", "image_size", "learning_rate", "momentum", "augmentation",
     "train_size", "history", "best_epoch", "val_report"}`` (``history`` as :func:`runs.run`'s)."""
+    seed = config.SEED if seed is None else seed
+    epochs = config.DEEP_EPOCHS if epochs is None else epochs
+    batch_size = config.BATCH_SIZE if batch_size is None else batch_size
     import keras
 
     from helpers.core.repro import set_seeds
-    from helpers.models import weights_store
+    from helpers.models import saved_models, weights_store
     from helpers.studies.flowers.runs import val_report
     from helpers.training import trainer
 
@@ -72,12 +75,12 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     t = record["training"]
     rate, momentum = t["learning_rate"], (t.get("optimizer_config") or {}).get("momentum", 0.0)
     if data is None:
-        from helpers.inputs import flowers as photos
+        from helpers.inputs import flower_photos as photos
 
         data = photos.load_splits((int(record["hparams"]["image_size"]),) * 2 + (3,))
     size, augmentation = int(data["train"][0].shape[1]), augmentation or AUGMENTATION
     set_seeds(seed)
-    model = trainer.build_model(config.NAME, "transfer", hparams(size), input_shape=(size, size, 3),
+    model = saved_models.build_model(config.NAME, "transfer", hparams(size), input_shape=(size, size, 3),
                                 backbone_weights=backbone_weights)
     trained = keras.Sequential([keras.Input((size, size, 3)), augmenter(seed, augmentation), model])
     work = paths.data_dir() / "checkpoints" / f"flowers_whole_s{seed}_e{epochs}_px{size}"
@@ -89,7 +92,7 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
               "learning_rate": rate, "momentum": momentum, "augmentation": augmentation,
               "train_size": int(len(data["train"][1])), "history": history,
               "best_epoch": trainer.best_epoch(history, "val_loss"),
-              "val_report": val_report(data["val"][1], trainer.predict_proba(model, data["val"][0]))}
+              "val_report": val_report(data["val"][1], saved_models.predict_proba(model, data["val"][0]))}
     out = Path(path or WHOLE_JSON)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
@@ -97,8 +100,9 @@ def probe(record: dict | None = None, retrain: bool = False, data: dict | None =
     return result
 
 
-def reference(runs: dict, record: dict, seed: int = config.SEED) -> dict | None:
+def reference(runs: dict, record: dict, seed: int | None = None) -> dict | None:
     """The depth study's run of its chosen depth (mirror images) with ``seed``: what the probe is compared with."""
+    seed = config.SEED if seed is None else seed
     from helpers.studies.flowers.probe import chosen_runs
 
     return next((r for r in chosen_runs(runs, record) if r["seed"] == seed), None)

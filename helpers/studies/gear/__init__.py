@@ -16,7 +16,7 @@ white** (product photos sit on white; padding keeps the item's proportions, stre
 then resized: 128x128 for our CNN, the backbone's 224x224 for transfer learning.
 """
 
-from helpers.inputs.gear import (  # noqa: F401
+from helpers.inputs.gear_photos import (  # noqa: F401
     CLASS_NAMES,
     CNN_SIZE,
     FOLDER,
@@ -47,7 +47,7 @@ from helpers.studies.gear.own_cnn import (  # noqa: F401
     overfitting_summary,
     train_own_cnn,
 )
-from helpers.studies.gear.speed import load_inference_speeds, record_inference_speeds  # noqa: F401
+from helpers.studies.gear.inference_speeds import load_inference_speeds, record_inference_speeds  # noqa: F401
 from helpers.studies.gear.transfer_models import train_transfer  # noqa: F401
 
 __getattr__ = settings_of(config)  # the study's settings, read from config at access time

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.evaluation.metrics import class_scores
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear_photos as catalogue
 from helpers.studies.gear import config
 
 #: What the gear study scores (unbalanced classes: macro F1, balanced accuracy and each class's recall).

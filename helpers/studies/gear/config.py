@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers.core import paths
-from helpers.inputs.gear import CLASS_NAMES, CNN_SIZE, NAME, SEED, TL_SIZE  # noqa: F401
+from helpers.inputs.gear_photos import CLASS_NAMES, CNN_SIZE, NAME, SEED, TL_SIZE  # noqa: F401
 
 BACKBONE = "mobilenet_v2"
 

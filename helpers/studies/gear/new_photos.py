@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear_photos as catalogue
 from helpers.studies.gear import config
 
 
@@ -10,7 +10,7 @@ def predict_new_images(model_name: str | None = None):
     """Task 2: every new photo through ``helpers.predict``'s own path; a table (file, true, predicted, confidence)."""
     import pandas as pd
 
-    from helpers.serving.predict import predict_files
+    from helpers.serving.classify import predict_files
 
     pairs = catalogue.new_images()
     rows = []

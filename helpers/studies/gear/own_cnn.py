@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.core.errors import HelpersError
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear_photos as catalogue
 from helpers.studies.gear import config
 from helpers.studies.gear.data_summary import split_counts
 
@@ -78,11 +78,12 @@ def train_own_cnn(retrain: bool = False, weighted: bool = True, data: dict | Non
     :data:`CNN_TRAINING` (tests use tiny data). The best validation epoch is kept (checkpoint on
     validation loss, early stopping); the test split is scored once and recorded.
     """
+    from helpers.models import saved_models
     from helpers.training import trainer
 
     name = config.OWN_CNN_WEIGHTED if weighted else config.OWN_CNN_UNWEIGHTED
     if not retrain and trainer.weights_store.exists(name):
-        return trainer.load(name)
+        return saved_models.load(name)
     data = data if data is not None else catalogue.load_splits((config.CNN_SIZE, config.CNN_SIZE, 3))
     shape = tuple(int(d) for d in data["train"][0].shape[1:])
     args = {**config.CNN_TRAINING, **overrides}

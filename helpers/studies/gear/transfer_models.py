@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear_photos as catalogue
 from helpers.studies.gear import config
 
 

@@ -6,18 +6,18 @@ import json
 from pathlib import Path
 
 from helpers.evaluation.speed import images_per_second
-from helpers.inputs import gear as catalogue
+from helpers.inputs import gear_photos as catalogue
 from helpers.studies.gear import config
 
 
 def record_inference_speeds(names=None, path: Path | None = None) -> dict:
     """Measure images/s for the study's saved models on the test split; written to ``results/gear/``."""
-    from helpers.training import trainer
+    from helpers.models import saved_models
 
     path = Path(path or config.RESULTS_DIR / "inference_speed.json")
     out = {}
     for name in names or [config.OWN_CNN_WEIGHTED, config.OWN_CNN_UNWEIGHTED, config.TL_FROZEN, config.TL_FINE_TUNED]:
-        model, record = trainer.load(name)
+        model, record = saved_models.load(name)
         x = catalogue.load_splits(tuple(record["input_shape"]))["test"][0]
         out[name] = images_per_second(model, x, batch_size=64)
     path.parent.mkdir(parents=True, exist_ok=True)

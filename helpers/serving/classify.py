@@ -1,11 +1,11 @@
 """Classify image files with a saved model (the logic of ``python -m helpers.predict``).
 
 Each result is ``{"file", "label", "confidence", "top3", "model"}``; confidences are calibrated with the
-temperature stored in the model's record when it has one (``helpers.training.calibration``). Where notebook 06
-saved a rejection rule for the model (``helpers.evaluation.out_of_domain``), each line also has ``ood_score``
-(higher: less like anything the model was trained on), ``ood_score_kind`` and ``in_domain`` (the
-rule's verdict: ``false`` means "probably not one of the task's items, do not act on the label").
-A missing, corrupt or non-image file
+temperature stored in the model's record when it has one (fitted by ``helpers.training.calibration``, applied by
+``helpers.evaluation.temperature``). Where notebook 06 saved a rejection rule for the model
+(``helpers.evaluation.out_of_domain``), each line also has ``ood_score`` (higher: less like anything the model was
+trained on), ``ood_score_kind`` and ``in_domain`` (the rule's verdict: ``false`` means "probably not one of the
+task's items, do not act on the label"). A missing, corrupt or non-image file
 gives ``{"file", "error"}`` instead and the exit status is 1. Any size, mode or format is accepted:
 the task converts the photo to the model's input. Without ``--model`` the task's deployed model is used:
 the one ``weights/deployed.txt`` names (one line per task, written by the notebook that chose it on
@@ -39,9 +39,9 @@ def best_model_name(task: str) -> str:
 def predict_files(files, task: str, model_name: str | None = None, top: int = 3):
     """Yield one result dict per file (``error`` set for unreadable files)."""
     from helpers.evaluation import out_of_domain
+    from helpers.evaluation.temperature import apply_temperature
     from helpers.inputs.images import open_rgb
-    from helpers.training.calibration import apply_temperature, temperature_of
-    from helpers.training.trainer import load, predict_proba
+    from helpers.models.saved_models import load, predict_proba, temperature_of
 
     task_obj = tasks.get(task)
     name = model_name or best_model_name(task)

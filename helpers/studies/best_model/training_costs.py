@@ -14,16 +14,18 @@ def trained_on(record: dict) -> str:
     return v["device"] if v.get("device") and v.get("device") != "cpu" else "CPU"
 
 
-def cpu_training_seconds(name: str, cost_path=config.TRAINING_COST_JSON) -> tuple:
+def cpu_training_seconds(name: str, cost_path=None) -> tuple:
     """``(seconds, how)``: what training ``name`` costs on a 2-core CPU (:func:`cpu_training_cost` of its record)."""
+    cost_path = config.TRAINING_COST_JSON if cost_path is None else cost_path
     return cpu_training_cost(weights_store.load_record(name), cost_path)
 
 
-def cpu_training_cost(rec: dict, cost_path=config.TRAINING_COST_JSON) -> tuple:
+def cpu_training_cost(rec: dict, cost_path=None) -> tuple:
     """``(seconds, how)`` for a saved model's record. ``how`` is "measured" for a model trained on a CPU (its
     record's time), "estimated" for one trained on a GPU (``benchmarks/training_cost.py``'s estimate for its
     experiment); an ensemble's is its members' added up (estimated if any member's is); ``(None, None)`` when
     there is no figure."""
+    cost_path = config.TRAINING_COST_JSON if cost_path is None else cost_path
     if rec.get("architecture") == "ensemble":
         parts = [cpu_training_seconds(m["name"], cost_path) for m in rec["members"]]
         if any(p[0] is None for p in parts):

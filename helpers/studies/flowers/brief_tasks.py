@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from helpers.inputs import flowers as photos
+from helpers.inputs import flower_photos as photos
 from helpers.inputs import image_folder
 from helpers.studies.flowers import config
 from helpers.studies.flowers.runs import build_model, features, run, summary
@@ -21,16 +21,19 @@ def task_1(download_if_missing: bool = True) -> dict:
             "skipped": skipped}
 
 
-def task_2(backbone_weights="imagenet", image_size: int = config.IMAGE_SIZE):
+def task_2(backbone_weights="imagenet", image_size: int | None = None):
     """MobileNetV2 without its ImageNet classifier, ImageNet weights from the shared file (frozen).
     Returns the Keras backbone taking preprocessed ``(N, S, S, 3)`` inputs."""
+    image_size = config.IMAGE_SIZE if image_size is None else image_size
     from helpers.models import backbones
 
     return backbones.get_backbone(config.BACKBONE, (image_size, image_size, 3), weights=backbone_weights)
 
 
-def task_3(seed: int = config.SEED, backbone_weights="imagenet", image_size: int = config.IMAGE_SIZE):
+def task_3(seed: int | None = None, backbone_weights="imagenet", image_size: int | None = None):
     """The network with its last layer replaced by ``Dense(5, softmax)`` (see :func:`build_model`)."""
+    seed = config.SEED if seed is None else seed
+    image_size = config.IMAGE_SIZE if image_size is None else image_size
     return build_model(seed, backbone_weights, image_size)
 
 
@@ -77,9 +80,10 @@ def task_9(backbone_weights="imagenet", data: dict | None = None) -> dict:
     return {"features": feats, "seconds": round(time.perf_counter() - t, 1)}
 
 
-def task_10(retrain: bool = False, seeds=config.SEEDS, **kw) -> list[dict]:
+def task_10(retrain: bool = False, seeds=None, **kw) -> list[dict]:
     """Tasks 7 and 8 repeated on the accelerated datasets, for every seed: the three learning rates, then the
     momenta at the learning rate whose best validation loss is lowest on average over the seeds. Returns the runs."""
+    seeds = config.SEEDS if seeds is None else seeds
     out = [run("accelerated", lr, 0.0, seed=s, retrain=retrain, **kw) for lr in config.LEARNING_RATES for s in seeds]
     lr_table = summary(out)
     best_lr = float(lr_table.sort_values(["val_loss_mean", "learning_rate"]).iloc[0]["learning_rate"])

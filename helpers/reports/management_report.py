@@ -190,11 +190,7 @@ def _serving(bench: dict | None, deployed: dict) -> dict | None:
         return None
     from helpers.studies.deployment import serving_costs as costs
 
-    if bench.get("model") != deployed["name"] or bench.get("weights_sha256") != deployed["sha256"]:
-        raise HelpersError(f"{paths.display_path(THROUGHPUT_JSON)} measured {bench.get('model')!r}, but the deployed "
-                           f"model is {deployed['name']!r} (or its weights changed since): measure it again "
-                           "(.venv/bin/python benchmarks/offers_throughput.py)")
-
+    costs.check_benchmark(bench, deployed["name"], deployed["sha256"])
     per_core = bench["local"]["images_per_second"] / bench["machine"]["cpus"]
     volumes = (1e6, 1e8)
     return {"model_only": bench["model_only_images_per_second_batch_512"],

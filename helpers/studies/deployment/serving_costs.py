@@ -7,10 +7,16 @@ on this machine checks it), and a margin covers retries and uneven load.
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 
+from helpers.core import paths
+from helpers.core.errors import HelpersError
+
+#: The offers pipeline's benchmark (``benchmarks/offers_throughput.py``).
+THROUGHPUT_JSON = paths.REPO_ROOT / "benchmarks" / "results" / "offers_throughput.json"
 SECONDS_PER_HOUR = 3600
 #: The nightly batch window and the head-room kept on top of the measured rate.
 WINDOW_HOURS = (24, 4)
@@ -37,3 +43,21 @@ def cores_table(images_per_second_per_core: float, volumes=(1e6, 1e8), windows=W
 def scaling_efficiency(rate_one: float, rate_two: float) -> float:
     """Speed-up of two workers over one, divided by two (1.0: perfect scaling)."""
     return rate_two / rate_one / 2
+
+
+def check_benchmark(bench: dict, model: str, weights_sha256: str) -> dict:
+    """``bench`` (the pipeline's benchmark) when it measured ``model`` with these weights; otherwise a clear error:
+    a serving cost must be measured on the deployed model, not on one it replaced."""
+    if bench.get("model") != model or bench.get("weights_sha256") != weights_sha256:
+        raise HelpersError(f"{paths.display_path(THROUGHPUT_JSON)} measured {bench.get('model')!r}, but the deployed "
+                           f"model is {model!r} (or its weights changed since): measure it again "
+                           "(.venv/bin/python benchmarks/offers_throughput.py)")
+    return bench
+
+
+def read_benchmark(model: str, weights_sha256: str, path=None) -> dict | None:
+    """The pipeline's benchmark of the deployed ``model`` (:func:`check_benchmark`), or ``None`` before it ran."""
+    path = path or THROUGHPUT_JSON
+    if not path.is_file():
+        return None
+    return check_benchmark(json.loads(path.read_text()), model, weights_sha256)

@@ -82,3 +82,34 @@ def test_missing_photos_are_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv(cp.ENV_DIR, str(tmp_path / "nowhere"))
     with pytest.raises(DataNotFoundError, match=r"(?s)clothing photos were not found.*CLOTHING_PHOTOS_DIR"):
         cp.dataset_dir()
+
+
+def test_the_linear_probe_compares_framings_on_validation_only(tiny_clothing, tmp_path, monkeypatch):
+    """The probe on the frozen backbone (random weights here): every framing x penalty scored on validation, with
+    an interval; the test photos are never featurised."""
+    from helpers.studies.clothing import config, linear_probe
+
+    seen = []
+    real = cp.load_splits
+
+    def spy(input_shape, framing=None):
+        data = real(input_shape, framing)
+        seen.append(framing)
+        return data
+
+    monkeypatch.setattr(cp, "load_splits", spy)
+    from helpers.training import cached_transfer
+
+    featurised, real_features = [], cached_transfer.cached_features
+    monkeypatch.setattr(cached_transfer, "cached_features",
+                        lambda model, b, s, k, x, split, **kw: featurised.append(split) or real_features(
+                            model, b, s, k, x, split, **kw))
+    path = tmp_path / "probe.json"
+    out = linear_probe.run(cs=(0.01,), backbone_weights=None, image_size=32, path=path)
+    assert seen == list(config.FRAMINGS)
+    assert sorted(set(featurised)) == ["clothing_train", "clothing_val"]
+    assert set(out["runs"]) == {f"{f}, C={c:g}" for f in config.FRAMINGS for c in (0.01,)}
+    for r in out["runs"].values():
+        assert r["val_photos"] == 41 and r["val_low"] <= r["val_accuracy"] <= r["val_high"]
+        assert r["val_right"] == round(r["val_accuracy"] * 41)
+    assert out["best"] in out["runs"] and linear_probe.load(path) == out

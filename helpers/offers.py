@@ -1,13 +1,14 @@
 """From uploads to offers: score a table of uploads, build a demo day, export the model for engineers.
 
-    python -m helpers.offers score UPLOADS --out DIR [--engine local|ray] [--address ADDR] [--model NAME]
+    python -m helpers.offers score UPLOADS --out DIR [--task fashion|clothing] [--engine local|ray] [--address ADDR]
+                                                     [--model NAME]
     python -m helpers.offers demo DIR [--users N] [--seed S]
     python -m helpers.offers export DIR [--model NAME]
 
 ``score``: UPLOADS is a CSV or Parquet table with columns ``user_id`` and ``image`` (a path, absolute or relative to
 the table's folder; other columns are carried through). It writes ``DIR/predictions.parquet`` (one row per upload),
-``DIR/offers.csv`` (one row per user: the offer, or none, and why) and ``DIR/run.json`` (what ran, how fast). The
-rules come from the rule file notebook 06 wrote for the model (``results/offers/``). An interrupted run resumes
+``DIR/offers.csv`` (one row per user: the offer, or none, and why) and ``DIR/run.json`` (what ran, how fast). ``--task clothing`` scores photos with the photo model of notebook 11 (default: ``fashion``, the thumbnail model).
+The rules come from the rule file the model's notebook wrote (06 or 11; ``results/offers/``). An interrupted run resumes
 where it stopped when rerun with the same arguments. ``--engine ray`` scores with Ray Data: on a local Ray, or on
 the cluster at ``--address``. See :mod:`helpers.serving.batch`.
 
@@ -37,7 +38,9 @@ def _main(argv=None) -> int:
     s.add_argument("--engine", choices=("local", "ray"), default="local")
     s.add_argument("--address", help="Ray cluster address (with --engine ray); default: start a local Ray")
     s.add_argument("--workers", type=int, help="Ray workers (default: one per CPU of the Ray cluster)")
-    s.add_argument("--model", help="saved model name (default: the deployed one, weights/deployed.txt)")
+    s.add_argument("--task", default="fashion",
+                   help="fashion (28-pixel catalogue thumbnails) or clothing (photos people take; notebook 11)")
+    s.add_argument("--model", help="saved model name (default: the task's deployed one, weights/deployed.txt)")
     s.add_argument("--chunk-rows", type=int, default=None, help="rows per resumable part (default 4096)")
     s.add_argument("--restart", action="store_true", help="discard an unfinished run of other inputs in DIR")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -54,7 +57,7 @@ def _main(argv=None) -> int:
 
         record = batch.run(args.uploads, args.out, engine=args.engine, address=args.address, model_name=args.model,
                            chunk_rows=args.chunk_rows or batch.DEFAULT_CHUNK_ROWS, workers=args.workers,
-                           restart=args.restart, progress=not args.quiet)
+                           restart=args.restart, progress=not args.quiet, task=args.task)
         print(json.dumps({k: record[k] for k in ("rows", "users", "offers_made", "unreadable", "rejected",
                                                  "images_per_second", "wall_seconds")}))
     elif args.command == "demo":

@@ -90,24 +90,39 @@ def rejected(scores, threshold: float, higher_is_stranger: bool = True) -> np.nd
     return s > threshold if higher_is_stranger else s < threshold
 
 
+def output_layer(model):
+    """The softmax ``Dense`` of a model: the layer named ``output`` (the project's own networks), or a transfer
+    model's ``head_output`` inside its ``head``."""
+    try:
+        return model.get_layer("output")
+    except ValueError:
+        pass
+    try:
+        return model.get_layer("head").get_layer("head_output")
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no Dense layer named 'output' nor a transfer head (an "
+                         "ensemble?): its logits and features are not defined") from None
+
+
 def feature_model(model):
-    """Raw inputs -> penultimate features, for a model whose last layer is a softmax ``Dense`` named ``output``."""
+    """Raw inputs -> penultimate features (the input of :func:`output_layer`)."""
     import keras
 
-    try:
-        out_layer = model.get_layer("output")
-    except ValueError:
-        raise ValueError(f"model {model.name!r} has no Dense layer named 'output' (an ensemble?): its logits "
-                         "and features are not defined") from None
-    return keras.Model(model.inputs, out_layer.input)
+    out_layer = output_layer(model)
+    if out_layer.name == "output":
+        return keras.Model(model.inputs, out_layer.input)
+    x = model.get_layer("pool").output  # a transfer model: pooled backbone features, then the head's hidden layers
+    for layer in model.get_layer("head").layers[1:-1]:
+        x = layer(x)
+    return keras.Model(model.inputs, x)
 
 
 def logits_and_features(model, x, batch_size: int = 512, features=None):
-    """``(logits, penultimate features)`` of a model whose last layer is a softmax ``Dense`` named ``output``
+    """``(logits, penultimate features)`` of a model with a softmax :func:`output_layer`
     (``features``: a :func:`feature_model` built once, when called many times)."""
     features = features or feature_model(model)
     feats = np.asarray(features.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
-    w, b = model.get_layer("output").get_weights()
+    w, b = output_layer(model).get_weights()
     return feats @ w + b, feats
 
 

@@ -170,3 +170,31 @@ def load_splits(input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), framing: str | None = N
 
 TASK = tasks.register(tasks.Task(NAME, "Real clothing photos, 10 classes", list(CLASS_NAMES),
                                  (IMAGE_SIZE, IMAGE_SIZE, 3), load_splits, prepare_image, sized=True))
+
+
+def train_views(n_views: int | None = None, size: int = IMAGE_SIZE, seed: int = SEED, settings: dict | None = None):
+    """``(x uint8 (n_views * N, S, S, 3), y)``: :func:`helpers.inputs.photo_views.views` of our training photos (drawn
+    from each full photo, view-major), cached in ``data/cache/images`` by manifest, side, views, seed and settings."""
+    import hashlib
+    import json
+
+    from helpers.inputs import photo_views
+
+    n_views = photo_views.VIEWS if n_views is None else int(n_views)
+    m, rows = checked_manifest()
+    root = dataset_dir()
+    part = [r for r in rows if r["split"] == "train"]
+    s = {**photo_views.DEFAULT, **(settings or {})}
+    h = hashlib.sha1(m.read_bytes())
+    h.update(json.dumps([int(size), n_views, int(seed), s], sort_keys=True).encode())
+    cache = paths.data_dir() / "cache" / "images" / f"{DATASET}_views_{int(size)}_{h.hexdigest()[:10]}.npz"
+    y = np.tile(np.asarray([r["label"] for r in part], dtype=np.int64), n_views)
+    if cache.is_file():
+        with np.load(cache) as z:
+            return z["x"], y
+    x = photo_views.views((open_rgb(root / r["file"]) for r in part), int(size), n_views, seed, s)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.name + ".tmp.npz")
+    np.savez(tmp, x=x)
+    tmp.replace(cache)
+    return x, y

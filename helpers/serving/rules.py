@@ -111,24 +111,25 @@ def load_rules(model_name: str, path=None) -> dict:
 
     path = Path(path or rules_path(model_name))
     if not path.is_file():
-        raise RulesError(f"no offer rules for model {model_name!r} ({path}): execute notebook 06 for this model "
-                         "(python -m helpers.run_notebooks 06_error_analysis), which decides and writes them.")
+        raise RulesError(f"no offer rules for model {model_name!r} ({path}): execute the notebook that decides "
+                         "this model's rules (06_error_analysis for fashion, 11_real_photos for clothing: python -m "
+                         "helpers.run_notebooks NAME), which writes them.")
     try:
         rules = json.loads(path.read_text())
     except json.JSONDecodeError as e:
-        raise RulesError(f"{path} is not valid JSON ({e}); restore it from git or re-execute notebook 06.") from None
+        raise RulesError(f"{path} is not valid JSON ({e}); restore it from git or re-execute its notebook (06 or 11).") from None
     if rules.get("format") != FORMAT_VERSION:
         raise RulesError(f"{path} has format {rules.get('format')!r}; this code reads format {FORMAT_VERSION}.")
     if rules.get("sha256") != _content_sha(rules):
         raise RulesError(f"{path} was edited by hand (its content no longer matches its sha256): decide rules in "
-                         "notebook 06, which rewrites the file with a new version.")
+                         "notebook 06 or 11, which rewrites the file with a new version.")
     if rules["model"] != model_name or rules["model_sha256"] != weights_store.load_record(model_name)["sha256"]:
         raise RulesError(f"{path} was written for other weights than model {model_name!r} has now: re-execute "
-                         "notebook 06.")
+                         "its notebook (06 or 11).")
     rejection = rules.get("rejection_rule")
     if rejection and file_digest(out_of_domain.rule_path(model_name)) != rejection["sha256"]:
         raise RulesError(f"the rejection rule {rejection['file']} changed after the offer rules were written: "
-                         "re-execute notebook 06.")
+                         "re-execute its notebook (06 or 11).")
     return rules
 
 

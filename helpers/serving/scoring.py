@@ -106,7 +106,7 @@ class Scorer:
         self.rules_version = offer_rules.version_label(self.rules)
         self.temperature = temperature_of(self.record)
         self.features = out_of_domain.feature_model(self.model)
-        self.kernel, self.bias = self.model.get_layer("output").get_weights()
+        self.kernel, self.bias = out_of_domain.output_layer(self.model).get_weights()
         self.thresholds = np.array([self.rules["thresholds"][c] for c in self.task.class_names])
         self.threads = threads
 

@@ -1,0 +1,67 @@
+"""Augmented views of a photo, drawn once and kept: random crops and zooms, small rotations, colour changes and
+mirror images, made with PIL from the full photo (not from its already cut square), so a crop can reach what the
+centre square leaves out.
+
+Cached-activation training (``helpers.training.cached_transfer``) runs the frozen part of a backbone once per
+image; augmentation on the fly would have to run it every epoch. Instead each training photo is drawn :data:`VIEWS`
+times here (seeded, so the same on every machine and run), the frozen part runs once per view, and an epoch sees
+every view. What a view may change (:data:`DEFAULT`):
+
+- ``scale``: the share of the photo's area the crop keeps (then resized to the model's side);
+- ``ratio``: the crop's width/height range, around the square;
+- ``rotation``: degrees either way (the corners filled with the photo's edge colour);
+- ``brightness``, ``contrast``, ``saturation``: a factor drawn in ``1 ± value``;
+- ``mirror``: the chance of a left-right flip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+VIEWS = 4
+DEFAULT = {"scale": (0.55, 1.0), "ratio": (0.8, 1.25), "rotation": 10.0, "brightness": 0.2, "contrast": 0.2,
+           "saturation": 0.2, "mirror": 0.5}
+
+
+def _edge_colour(im) -> tuple:
+    a = np.asarray(im)
+    edge = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]).mean(axis=0).round().astype(np.uint8)
+    return tuple(int(v) for v in edge)
+
+
+def random_view(im, size: int, rng: np.random.Generator, settings: dict | None = None) -> np.ndarray:
+    """One augmented view of the PIL RGB photo ``im`` as uint8 ``(size, size, 3)`` (``settings``: see :data:`DEFAULT`,
+    missing keys taken from it; ``rng`` draws every random choice)."""
+    from PIL import Image, ImageEnhance
+
+    s = {**DEFAULT, **(settings or {})}
+    im = im.convert("RGB")
+    if s["rotation"]:
+        angle = float(rng.uniform(-s["rotation"], s["rotation"]))
+        im = im.rotate(angle, resample=Image.BILINEAR, fillcolor=_edge_colour(im))
+    w, h = im.size
+    area = w * h * float(rng.uniform(*s["scale"]))
+    ratio = float(np.exp(rng.uniform(np.log(s["ratio"][0]), np.log(s["ratio"][1]))))
+    cw = int(round(min(w, np.sqrt(area * ratio))))
+    ch = int(round(min(h, np.sqrt(area / ratio))))
+    left, top = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    im = im.crop((left, top, left + cw, top + ch)).resize((size, size), Image.BILINEAR)
+    for key, enhancer in (("brightness", ImageEnhance.Brightness), ("contrast", ImageEnhance.Contrast),
+                          ("saturation", ImageEnhance.Color)):
+        if s[key]:
+            im = enhancer(im).enhance(float(rng.uniform(1 - s[key], 1 + s[key])))
+    a = np.asarray(im, dtype=np.uint8)
+    return a[:, ::-1].copy() if rng.random() < s["mirror"] else a
+
+
+def views(photos, size: int, n_views: int = VIEWS, seed: int = 0, settings: dict | None = None) -> np.ndarray:
+    """``n_views`` augmented views of every photo of ``photos`` (an iterable of PIL images), view-major:
+    uint8 ``(n_views * N, size, size, 3)``, the ``v``-th view of photo ``i`` at ``v * N + i``. Photo ``i``'s views
+    are drawn from their own seeded generator, so they do not depend on the other photos."""
+    photos = list(photos)
+    out = np.empty((n_views * len(photos), size, size, 3), dtype=np.uint8)
+    for i, im in enumerate(photos):
+        rng = np.random.default_rng([int(seed), i])
+        for v in range(n_views):
+            out[v * len(photos) + i] = random_view(im, size, rng, settings)
+    return out

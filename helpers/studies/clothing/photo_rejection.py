@@ -1,0 +1,134 @@
+"""The clothing-photo model's rejection rule: is an upload a photo of clothes at all?
+
+Candidates (``config.REJECTION_SCORES``): one minus the calibrated top probability, the energy of the logits, and
+the Mahalanobis distance of the pooled features to the nearest class mean (class means and shared covariance fitted
+on our training photos). Each candidate's threshold keeps ``config.KEEP`` of the validation clothing photos. The
+score that rejects the most non-clothing gear photos of the gear manifest's ``train`` split (axes, tents, ropes ...)
+is chosen. Reported on what chose nothing: the other gear photos, and the flower photos, the never-seen junk test
+(nothing is fitted or chosen on them). The gear photos that are clothes (boots, jackets) should be kept and
+labelled as shoes or outwear: measured too. Photos go in the way ``helpers.predict --task clothing`` takes them.
+
+Results go to ``results/clothing/rejection.json`` (and each set's scores to ``rejection_scores.npz``, for the
+notebook's histogram); the rule to ``results/error_analysis/rejection_rule_<model>.json`` (+ ``.npz``: its fit),
+where ``helpers.predict`` and the offers pipeline find it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from helpers.studies.clothing import config
+
+
+def _outputs(model, record: dict, x, features=None):
+    """``(logits, features)`` of ``x``, cached in ``data/cache/clothing_outputs`` by weights and images."""
+    from helpers.core import paths
+    from helpers.evaluation import out_of_domain
+
+    key = hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()[:10]
+    path = paths.data_dir() / "cache" / "clothing_outputs" / f"{record['sha256'][:12]}_{key}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return z["logits"], z["features"]
+    logits, feats = out_of_domain.logits_and_features(model, x, batch_size=64, features=features)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, logits=logits, features=feats)
+    return logits, feats
+
+
+def photo_sets(size: int):
+    """The photos the rule is fitted and measured on, as the clothing task prepares uploads:
+    ``{"train", "val", "test"}`` (our clothing splits), ``"gear"`` (``(x, table)``, every gear photo) and
+    ``"flowers"`` (every flower photo)."""
+    import pandas as pd
+
+    from helpers.inputs import clothing_photos, flower_photos
+    from helpers.inputs.images import open_rgb
+    from helpers.studies import gear
+
+    data = clothing_photos.load_splits((size, size, 3))
+    prepare = clothing_photos.TASK.prepare
+    table = pd.read_csv(gear.ensure_manifest())[["file", "class", "split"]]
+    root = gear.dataset_dir()
+    x_gear = np.stack([prepare(open_rgb(root / f), (size, size, 3)) for f in table["file"]])
+    files = pd.read_csv(flower_photos.ensure_manifest())["file"].tolist()
+    froot = flower_photos.dataset_dir()
+    x_flowers = np.stack([prepare(open_rgb(froot / f), (size, size, 3)) for f in files])
+    return {**data, "gear": (x_gear, table), "flowers": (x_flowers, None)}
+
+
+def _share(k: int, n: int) -> dict:
+    from helpers.evaluation.metrics import proportion_interval
+
+    lo, hi = proportion_interval(k, n)
+    return {"count": int(k), "of": int(n), "share": round(k / n, 4) if n else None, "low": round(lo, 4),
+            "high": round(hi, 4)}
+
+
+def run(model_name: str | None = None, sets: dict | None = None, path=None) -> dict:
+    """Fit, choose, report and save the rule (see the module docstring); returns the results."""
+    from helpers.core.results import write_arrays_if_changed, write_json_if_changed
+    from helpers.evaluation import out_of_domain
+    from helpers.inputs import clothing_photos
+    from helpers.models.saved_models import load, temperature_of
+
+    name = model_name or config.FINAL_NAME
+    model, record = load(name)
+    size = int(record["input_shape"][0])
+    sets = sets or photo_sets(size)
+    t = temperature_of(record)
+    features = out_of_domain.feature_model(model)
+    outs = {s: _outputs(model, record, sets[s][0], features) for s in ("train", "val", "test", "gear", "flowers")}
+    n_classes = len(clothing_photos.CLASS_NAMES)
+    maha = out_of_domain.mahalanobis_fit(outs["train"][1], sets["train"][1], n_classes)
+    scores = {s: out_of_domain.all_scores(*outs[s], maha, t) for s in outs}
+    table = sets["gear"][1]
+    garment = table["class"].isin(list(config.GEAR_AS_CLOTHING)).to_numpy()
+    fit_part = table["split"].isin(list(config.GEAR_FIT_SPLITS)).to_numpy()
+    candidates = {}
+    for kind in config.REJECTION_SCORES:
+        rule = out_of_domain.fit_rule(kind, scores["val"][kind], keep=config.KEEP)
+        junk = ~out_of_domain.in_domain(rule, scores["gear"][kind][fit_part & ~garment])
+        candidates[kind] = {"threshold": rule["threshold"], "gear_junk_rejected_fit": _share(int(junk.sum()), len(junk))}
+    chosen = max(config.REJECTION_SCORES, key=lambda k: (candidates[k]["gear_junk_rejected_fit"]["count"], k == "mahalanobis"))
+    rule = out_of_domain.fit_rule(chosen, scores["val"][chosen], keep=config.KEEP,
+                                  fitted_on="our clothing training photos (Mahalanobis fit); threshold on validation; "
+                                            "score chosen on the gear manifest's train split")
+    rule, maha = out_of_domain.save_rule(name, rule, maha if chosen == "mahalanobis" else None, t)
+    maha = maha if maha is not None else out_of_domain.mahalanobis_fit(outs["train"][1], sets["train"][1], n_classes)
+    keep = {s: out_of_domain.in_domain(rule, out_of_domain.all_scores(*outs[s], maha, t)[chosen]) for s in outs}
+    names = clothing_photos.CLASS_NAMES
+    pred_gear = outs["gear"][0].argmax(1)
+    report = {
+        "model": name, "score": chosen, "threshold": rule["threshold"], "keep_target": config.KEEP,
+        "candidates": candidates,
+        "val_kept": _share(int(keep["val"].sum()), len(keep["val"])),
+        "test_kept": _share(int(keep["test"].sum()), len(keep["test"])),
+        "val_kept_by_class": {c: _share(int(keep["val"][sets["val"][1] == i].sum()), int((sets["val"][1] == i).sum()))
+                              for i, c in enumerate(names)},
+        "gear_junk_rejected": _share(int((~keep["gear"][~fit_part & ~garment]).sum()), int((~fit_part & ~garment).sum())),
+        "flowers_rejected": _share(int((~keep["flowers"]).sum()), len(keep["flowers"])),
+        "gear_junk_rejected_by_class": {}, "gear_garments": {}}
+    for cls in sorted(set(table["class"])):
+        m = (table["class"] == cls).to_numpy() & ~fit_part
+        if cls in config.GEAR_AS_CLOTHING:
+            right = keep["gear"][m] & (pred_gear[m] == names.index(config.GEAR_AS_CLOTHING[cls]))
+            report["gear_garments"][cls] = {"expected": config.GEAR_AS_CLOTHING[cls],
+                                            "kept": _share(int(keep["gear"][m].sum()), int(m.sum())),
+                                            "kept_and_right": _share(int(right.sum()), int(m.sum()))}
+        else:
+            report["gear_junk_rejected_by_class"][cls] = _share(int((~keep["gear"][m]).sum()), int(m.sum()))
+    write_json_if_changed(path or config.REJECTION_JSON, report, indent=1)
+    write_arrays_if_changed(config.RESULTS_DIR / "rejection_scores.npz",
+                            {"val": scores["val"][chosen].astype(np.float32),
+                             "gear_junk": scores["gear"][chosen][~garment].astype(np.float32),
+                             "flowers": scores["flowers"][chosen].astype(np.float32)})
+    return report
+
+
+def load(path=None) -> dict:
+    path = path or config.REJECTION_JSON
+    return json.loads(path.read_text()) if path.is_file() else {}

@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     t = temperature_of(record)
     rule, maha = out_of_domain.load_rule(name)
     features = out_of_domain.feature_model(model)
-    tfl = lite.LiteModel(lite.convert(model, record), threads=2)
+    tfl = lite.LiteModel.of(model, record, threads=2)
 
     def verdict(logits, feats):
         p = out_of_domain.softmax(logits / t)

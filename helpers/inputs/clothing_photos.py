@@ -139,9 +139,9 @@ def frame(im, framing: str | None = None):
         return im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
     from PIL import Image
 
-    a = np.asarray(im)
-    edge = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]).mean(axis=0).round().astype(np.uint8)
-    out = Image.new("RGB", (s, s), tuple(int(v) for v in edge))
+    from helpers.inputs.photo_views import edge_colour
+
+    out = Image.new("RGB", (s, s), edge_colour(im))
     out.paste(im, ((s - w) // 2, (s - h) // 2))
     return out
 

@@ -23,7 +23,8 @@ DEFAULT = {"scale": (0.55, 1.0), "ratio": (0.8, 1.25), "rotation": 10.0, "bright
            "saturation": 0.2, "mirror": 0.5}
 
 
-def _edge_colour(im) -> tuple:
+def edge_colour(im) -> tuple:
+    """The mean colour of a PIL photo's outermost pixels (what fills a rotated corner or a padded side)."""
     a = np.asarray(im)
     edge = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]).mean(axis=0).round().astype(np.uint8)
     return tuple(int(v) for v in edge)
@@ -38,7 +39,7 @@ def random_view(im, size: int, rng: np.random.Generator, settings: dict | None =
     im = im.convert("RGB")
     if s["rotation"]:
         angle = float(rng.uniform(-s["rotation"], s["rotation"]))
-        im = im.rotate(angle, resample=Image.BILINEAR, fillcolor=_edge_colour(im))
+        im = im.rotate(angle, resample=Image.BILINEAR, fillcolor=edge_colour(im))
     w, h = im.size
     area = w * h * float(rng.uniform(*s["scale"]))
     ratio = float(np.exp(rng.uniform(np.log(s["ratio"][0]), np.log(s["ratio"][1]))))

@@ -1,9 +1,10 @@
-"""A saved photo model converted to TensorFlow Lite (XNNPACK on the CPU), for serving: the same network, about
-three times the Keras throughput at one photo per call on 2 cores (``benchmarks/clothing_speed.py`` measures it).
+"""A saved photo model converted to TensorFlow Lite (XNNPACK on the CPU), for serving: the same network, run one
+photo per call by TensorFlow Lite's CPU kernels (``benchmarks/clothing_speed.py`` measures both runtimes and their
+agreement).
 
-The converted model takes one framed photo, uint8 ``(1, S, S, 3)`` as the task prepares it, and returns the
-pooled features and the logits (float32), so that the calibrated probabilities (the record's temperature) and the
-rejection rule's scores are computed exactly as for the Keras model (:mod:`helpers.evaluation.out_of_domain`).
+The converted model takes one framed photo, ``(1, S, S, 3)`` pixels as the task prepares them, and returns its
+pooled features; the logits are the saved model's output layer applied to them, so that the calibrated
+probabilities (the record's temperature) and the rejection rule's scores are computed exactly as for the Keras model (:mod:`helpers.evaluation.out_of_domain`).
 The ``.tflite`` file is built once per weights file and kept in ``data/cache/tflite/`` (keyed by the weights'
 sha256), so a retrained model is never served from an old conversion.
 """
@@ -24,49 +25,48 @@ def cache_path(record: dict) -> Path:
 
 
 def convert(model, record: dict) -> Path:
-    """The model as ``.tflite`` (pixels -> ``[features, logits]``), built when missing."""
+    """The model's feature part as ``.tflite`` (float32 pixels -> pooled features), built when missing: exported as
+    a SavedModel by Keras first, so that its weights are frozen into the file."""
     path = cache_path(record)
     if path.is_file():
         return path
-    import keras
     import tensorflow as tf
 
     from helpers.evaluation import out_of_domain
 
-    features = out_of_domain.feature_model(model)
-    w, b = out_of_domain.output_layer(model).get_weights()
-    shape = tuple(model.input_shape[1:])
-    kernel, bias = tf.constant(w, tf.float32), tf.constant(b, tf.float32)
-
-    @tf.function(input_signature=[tf.TensorSpec((1, *shape), tf.uint8, name="pixels")])
-    def serve(pixels):
-        f = features(tf.cast(pixels, tf.float32), training=False)
-        return {"features": f, "logits": tf.matmul(f, kernel) + bias}
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], features)
-    blob = converter.convert()
+    with tempfile.TemporaryDirectory() as tmp:
+        out_of_domain.feature_model(model).export(f"{tmp}/saved_model", format="tf_saved_model", verbose=False)
+        blob = tf.lite.TFLiteConverter.from_saved_model(f"{tmp}/saved_model").convert()
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
         f.write(blob)
     os.replace(f.name, path)
-    del keras
     return path
 
 
 class LiteModel:
-    """A ``.tflite`` photo model: :meth:`outputs` gives ``(logits, features)`` of prepared photos, one per call."""
+    """A ``.tflite`` photo model: :meth:`outputs` gives ``(logits, features)`` of prepared photos, one photo per
+    call; the logits come from the saved model's own output layer (``kernel``, ``bias``), as in the offers
+    pipeline."""
 
-    def __init__(self, path, threads: int | None = None):
+    def __init__(self, path, kernel, bias, threads: int | None = None):
         import tensorflow as tf
 
         self.interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=threads or min(2, os.cpu_count() or 1))
         self.runner = self.interpreter.get_signature_runner()
+        self.input_name = self.interpreter.get_signature_list()["serving_default"]["inputs"][0]
+        self.kernel, self.bias = np.asarray(kernel, np.float64), np.asarray(bias, np.float64)
+
+    @classmethod
+    def of(cls, model, record: dict, threads: int | None = None) -> "LiteModel":
+        """The converted ``model`` (saved as ``record`` says), converted when needed."""
+        from helpers.evaluation import out_of_domain
+
+        kernel, bias = out_of_domain.output_layer(model).get_weights()
+        return cls(convert(model, record), kernel, bias, threads)
 
     def outputs(self, x) -> tuple[np.ndarray, np.ndarray]:
-        x = np.asarray(x, dtype=np.uint8)
-        logits, feats = [], []
-        for i in range(len(x)):
-            out = self.runner(pixels=x[i:i + 1])
-            logits.append(out["logits"][0].astype(np.float64))
-            feats.append(out["features"][0].astype(np.float64))
-        return np.stack(logits), np.stack(feats)
+        x = np.asarray(x, dtype=np.float32)
+        feats = np.stack([next(iter(self.runner(**{self.input_name: x[i:i + 1]}).values()))[0]
+                          for i in range(len(x))]).astype(np.float64)
+        return feats @ self.kernel + self.bias, feats

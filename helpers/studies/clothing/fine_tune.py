@@ -94,8 +94,9 @@ def val_probabilities(model, tail: str, x_val, backbone_weights="imagenet") -> d
 
 def run(tail: str | None = None, views: int = 0, epochs: int | None = None, learning_rate: float | None = None,
         seed: int | None = None, batch_size: int | None = None, retrain: bool = False, data: dict | None = None,
-        view_data=None, backbone_weights="imagenet", path=None) -> dict:
-    """One fine-tuning run (see the module docstring), loaded from ``runs.json`` when saved unless ``retrain``."""
+        view_data=None, backbone_weights="imagenet", path=None, train_if_missing: bool = True) -> dict:
+    """One fine-tuning run (see the module docstring), loaded from ``runs.json`` when saved unless ``retrain``;
+    ``train_if_missing=False`` (a notebook that only loads) raises instead of training a run that is not saved."""
     from helpers.core.results import write_arrays_if_changed, write_json_if_changed
     from helpers.evaluation.metrics import proportion_interval
     from helpers.inputs import clothing_photos
@@ -110,6 +111,11 @@ def run(tail: str | None = None, views: int = 0, epochs: int | None = None, lear
     runs = load_runs(path)
     if key in runs and not retrain:
         return runs[key]
+    if not retrain and not train_if_missing:
+        from helpers.core.errors import HelpersError
+
+        raise HelpersError(f"the fine-tuning run {key!r} is not saved in {path.name}: set RETRAIN = True to train it "
+                           "(tens of minutes on 2 CPU cores), or restore results/clothing/ from git.")
     size = config.IMAGE_SIZE if data is None else int(data["train"][0].shape[1])
     data = data or clothing_photos.load_splits((size, size, 3))
     train = training_set(data, views, size, view_data)

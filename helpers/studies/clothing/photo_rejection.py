@@ -1,10 +1,12 @@
 """The clothing-photo model's rejection rule: is an upload a photo of clothes at all?
 
-Candidates (``config.REJECTION_SCORES``): one minus the calibrated top probability, the energy of the logits, and
-the Mahalanobis distance of the pooled features to the nearest class mean (class means and shared covariance fitted
-on our training photos). Each candidate's threshold keeps ``config.KEEP`` of the validation clothing photos. The
-score that rejects the most non-clothing gear photos of the gear manifest's ``train`` split (axes, tents, ropes ...)
-is chosen. Reported on what chose nothing: the other gear photos, and the flower photos, the never-seen junk test
+Candidates (``config.REJECTION_SCORES``): one minus the calibrated top probability, the energy of the logits, the
+Mahalanobis distance of the pooled features to the nearest class mean (class means and shared covariance fitted
+on our training photos), and a logistic-regression detector (``out_of_domain.fit_detector``) fitted to tell our
+training photos and the gear garments from the non-clothing gear photos, all of the gear manifest's ``train`` split.
+Each candidate's threshold keeps ``config.KEEP`` of the validation clothing photos. The score that rejects the most
+non-clothing gear photos of that ``train`` split is chosen; the detector's figure there is out of fold (each photo
+scored by a detector fitted without it), so that it is not measured on what it was fitted to. Reported on what chose nothing: the other gear photos, and the flower photos, the never-seen junk test
 (nothing is fitted or chosen on them). The gear photos that are clothes (boots, jackets) should be kept and
 labelled as shoes or outwear: measured too. Photos go in the way ``helpers.predict --task clothing`` takes them.
 
@@ -60,6 +62,33 @@ def photo_sets(size: int):
     return {**data, "gear": (x_gear, table), "flowers": (x_flowers, None)}
 
 
+def _detector_rows(outs: dict, fit_part, garment):
+    """The detector's fitting rows: ``(logits, features, is_clothing, groups)`` of our training photos and the gear
+    photos of the fitting part (garments count as clothing); the training photos come first."""
+    lg, fg = outs["gear"][0][fit_part], outs["gear"][1][fit_part]
+    n = len(outs["train"][0])
+    return (np.r_[outs["train"][0], lg], np.r_[outs["train"][1], fg], np.r_[np.ones(n, bool), garment[fit_part]],
+            np.r_[np.full(n, "clothing photos"), np.where(garment[fit_part], "gear garments", "gear, not clothing")])
+
+
+def _out_of_fold(rows, maha) -> np.ndarray:
+    """The detector's score of each gear fitting photo by a detector fitted without it (stratified folds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from helpers.evaluation import out_of_domain
+
+    logits, feats, is_in, groups = rows
+    n_train = int((groups == "clothing photos").sum())
+    gear = np.arange(n_train, len(groups))
+    oof = np.full(len(gear), np.nan)
+    for tr, te in StratifiedKFold(config.DETECTOR_FOLDS, shuffle=True, random_state=config.SEED).split(gear, groups[gear]):
+        mask = np.r_[np.arange(n_train), gear[tr]]
+        fit = {**maha, **out_of_domain.fit_detector(logits[mask], feats[mask], is_in[mask], groups[mask], maha,
+                                                    config.DETECTOR_C)}
+        oof[te] = out_of_domain.detector_score(fit, logits[gear[te]], feats[gear[te]])
+    return oof
+
+
 def _share(k: int, n: int) -> dict:
     from helpers.evaluation.metrics import proportion_interval
 
@@ -84,20 +113,26 @@ def run(model_name: str | None = None, sets: dict | None = None, path=None) -> d
     outs = {s: _outputs(model, record, sets[s][0], features) for s in ("train", "val", "test", "gear", "flowers")}
     n_classes = len(clothing_photos.CLASS_NAMES)
     maha = out_of_domain.mahalanobis_fit(outs["train"][1], sets["train"][1], n_classes)
-    scores = {s: out_of_domain.all_scores(*outs[s], maha, t) for s in outs}
     table = sets["gear"][1]
     garment = table["class"].isin(list(config.GEAR_AS_CLOTHING)).to_numpy()
     fit_part = table["split"].isin(list(config.GEAR_FIT_SPLITS)).to_numpy()
+    rows = _detector_rows(outs, fit_part, garment)
+    if "detector" in config.REJECTION_SCORES:
+        maha = {**maha, **out_of_domain.fit_detector(*rows, maha, config.DETECTOR_C)}
+    scores = {s: out_of_domain.all_scores(*outs[s], maha, t) for s in outs}
+    fit_junk = fit_part & ~garment
     candidates = {}
     for kind in config.REJECTION_SCORES:
         rule = out_of_domain.fit_rule(kind, scores["val"][kind], keep=config.KEEP)
-        junk = ~out_of_domain.in_domain(rule, scores["gear"][kind][fit_part & ~garment])
+        judged = scores["gear"][kind][fit_junk] if kind != "detector" else _out_of_fold(rows, maha)[fit_junk[fit_part]]
+        junk = ~out_of_domain.in_domain(rule, judged)
         candidates[kind] = {"threshold": rule["threshold"], "gear_junk_rejected_fit": _share(int(junk.sum()), len(junk))}
     chosen = max(config.REJECTION_SCORES, key=lambda k: (candidates[k]["gear_junk_rejected_fit"]["count"], k == "mahalanobis"))
     rule = out_of_domain.fit_rule(chosen, scores["val"][chosen], keep=config.KEEP,
-                                  fitted_on="our clothing training photos (Mahalanobis fit); threshold on validation; "
+                                  fitted_on="our clothing training photos (Mahalanobis fit; the detector with the gear "
+                                            "photos of the gear manifest's train split); threshold on validation; "
                                             "score chosen on the gear manifest's train split")
-    rule, maha = out_of_domain.save_rule(name, rule, maha if chosen == "mahalanobis" else None, t)
+    rule, maha = out_of_domain.save_rule(name, rule, maha if chosen in out_of_domain.FITTED_SCORES else None, t)
     maha = maha if maha is not None else out_of_domain.mahalanobis_fit(outs["train"][1], sets["train"][1], n_classes)
     keep = {s: out_of_domain.in_domain(rule, out_of_domain.all_scores(*outs[s], maha, t)[chosen]) for s in outs}
     names = clothing_photos.CLASS_NAMES

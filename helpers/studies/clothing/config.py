@@ -73,3 +73,6 @@ MIN_IMAGES = 2
 #: The fine-tuning runs of the study, in order (``fine_tune.run`` settings; the rest from the defaults above): the
 #: issue's anchor (the photos and their mirror images only), then augmented views added.
 PLAN = ({"views": 0}, {"views": VIEWS, "epochs": 6})
+#: The rejection rule's goals (the issue's): non-clothing photos rejected, clothing photos kept.
+JUNK_REJECTED_GOAL = 0.90
+CLOTHING_KEPT_GOAL = 0.95

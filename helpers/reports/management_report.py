@@ -349,6 +349,11 @@ def draw_figures(data: dict, folder: Path) -> list[Path]:
     return out
 
 
+#: The tasks whose models the report quotes: its date is the newest of their records (a model it does not quote,
+#: such as notebook 11's photo model until the pilot on photos is reported, does not move it).
+REPORTED_TASKS = ("fashion", "fashion_binary", "flowers", "gear")
+
+
 def build(out: Path = REPORT_PDF, records: dict | None = None, summary: dict | None = None,
           study: dict | None = None, throughput: dict | None = None, speeds: dict | None = None) -> Path:
     """Build the report into ``out``; returns it. Raises :class:`HelpersError` when an input is missing or the
@@ -357,7 +362,7 @@ def build(out: Path = REPORT_PDF, records: dict | None = None, summary: dict | N
     data = report_data(records, summary, study, throughput, speeds)
     with tempfile.TemporaryDirectory() as tmp:
         figures = draw_figures(data, Path(tmp))
-        date = pdf.newest_date(records.values())
+        date = pdf.newest_date(r for r in records.values() if r["task"] in REPORTED_TASKS)
         pdf.build(TEMPLATE, {**data, "count_only": False}, out, date, assets=figures)
         words = body_words(data, figures, date)
     if words > MAX_WORDS:

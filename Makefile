@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # the notebooks whose outputs are decisions (thresholds, the rule file and its version): checked a second time with
 # oneDNN limited to SSE4.1 kernels, whose float32 sums differ from AVX2's and AVX-512's in the 7th digit
-DECISION_NOTEBOOKS := notebooks/06_error_analysis.ipynb notebooks/10_deployment.ipynb
+DECISION_NOTEBOOKS := notebooks/06_error_analysis.ipynb notebooks/10_deployment.ipynb notebooks/11_real_photos.ipynb
 OTHER_CPU := ONEDNN_MAX_CPU_ISA=SSE41
 
 .PHONY: setup run test unit notebooks-check clean reports report colab-links

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -36,14 +34,6 @@ RESULTS = ROOT / "benchmarks" / "results" / "clothing_speed.json"
 GOAL = 150.0
 
 
-def _cpu_flags() -> str:
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "unknown"
-    return "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "other"
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
@@ -53,6 +43,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from helpers.core.repro import quiet_tensorflow
+    from inference_speed import machine
 
     quiet_tensorflow()
     from helpers.evaluation import out_of_domain
@@ -128,7 +119,7 @@ def main(argv=None) -> int:
                       "verdicts_differ": int(((k_score <= rule["threshold"]) != (l_score <= rule["threshold"])).sum())
                       if rule else 0},
         "goal_photos_per_second": GOAL,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "cpu": _cpu_flags()},
+        "machine": machine(),
     }
     result["serving_runtime"] = max(result["end_to_end"], key=result["end_to_end"].get)
     result["goal_met"] = result["end_to_end"][result["serving_runtime"]] >= GOAL

@@ -132,9 +132,9 @@ def run(model_name: str | None = None, sets: dict | None = None, path=None) -> d
                                   fitted_on="our clothing training photos (Mahalanobis fit; the detector with the gear "
                                             "photos of the gear manifest's train split); threshold on validation; "
                                             "score chosen on the gear manifest's train split")
-    rule, maha = out_of_domain.save_rule(name, rule, maha if chosen in out_of_domain.FITTED_SCORES else None, t)
-    maha = maha if maha is not None else out_of_domain.mahalanobis_fit(outs["train"][1], sets["train"][1], n_classes)
-    keep = {s: out_of_domain.in_domain(rule, out_of_domain.all_scores(*outs[s], maha, t)[chosen]) for s in outs}
+    rule, saved_fit = out_of_domain.save_rule(name, rule, maha if chosen in out_of_domain.FITTED_SCORES else None, t)
+    fit = saved_fit if saved_fit is not None else maha  # the rule's fit as it is on disk, where it has one
+    keep = {s: out_of_domain.in_domain(rule, out_of_domain.all_scores(*outs[s], fit, t)[chosen]) for s in outs}
     names = clothing_photos.CLASS_NAMES
     pred_gear = outs["gear"][0].argmax(1)
     report = {

@@ -56,12 +56,14 @@ def outcomes(split: str = "val", model_name: str | None = None):
     return table, x, name
 
 
-def run(split: str = "val", model_name: str | None = None, path=None) -> dict:
+def run(split: str = "val", model_name: str | None = None, path=None, table=None, name: str | None = None) -> dict:
     """Per class and overall: photos, the commonest label and its share, the share of each label, the share kept
-    by the rejection rule, the share right at the offer level. Written to ``path`` when its content changed."""
+    by the rejection rule, the share right at the offer level. Written to ``path`` when its content changed.
+    ``table`` and ``name``: :func:`outcomes` already computed (else computed here)."""
     from helpers.core.results import write_json_if_changed
 
-    table, _, name = outcomes(split, model_name)
+    if table is None:
+        table, _, name = outcomes(split, model_name)
     out = {"model": name, "split": split, "photos": int(len(table)), "kept": int(table["kept"].sum()),
            "offer_right": int(table["offer right"].sum()), "labels": _shares(table["label"]), "classes": {}}
     for c, g in table.groupby("class", sort=True):

@@ -63,7 +63,11 @@ def _sets(data, rng):
             split.append("train" if i < 4 else "test")
     table = pd.DataFrame({"file": [f"g{i}.png" for i in range(len(classes))], "class": classes, "split": split})
     flowers = rng.integers(100, 255, (20, SIZE, SIZE, 3)).astype(np.uint8)
-    return {**data, "gear": (np.stack(x_gear), table), "flowers": (flowers, None)}
+    from helpers.inputs.photo_views import scrambled
+
+    x_scrambled = scrambled(data["train"][0])
+    return {**data, "scrambled": (x_scrambled, np.full(len(x_scrambled), -1)), "gear": (np.stack(x_gear), table),
+            "flowers": (flowers, None)}
 
 
 def test_fine_tune_save_reject_rules_predict_and_offers(photo_world, tmp_path, monkeypatch):
@@ -137,6 +141,12 @@ def test_fine_tune_save_reject_rules_predict_and_offers(photo_world, tmp_path, m
     l_logits, l_feats = tfl.outputs(data["val"][0])
     assert np.abs(k_feats - l_feats).max() < 1e-3 * max(1.0, np.abs(k_feats).max())
     assert np.abs(out_of_domain.softmax(k_logits) - out_of_domain.softmax(l_logits)).max() < 1e-3
+    files = [photo_world / "validation" / c / "00.png" for c in cp.CLASS_NAMES]
+    with lite.LitePool.of(model, rec2, workers=2) as pool:                   # two one-thread interpreters, same answers
+        p_logits, p_feats = pool.outputs(data["val"][0])
+        rows = list(pool.outputs_of(files, lambda f: cp.TASK.prepare(cp.open_rgb(f), (SIZE, SIZE, 3))))
+    assert np.abs(p_feats - l_feats).max() < 1e-4 * max(1.0, np.abs(l_feats).max())
+    assert len(rows) == len(files) and rows[0][0].shape == (len(cp.CLASS_NAMES),)
 
     uploads = pd.DataFrame({"user_id": ["a", "a", "b"], "image": [str(photo), str(photo), str(bad)]})
     uploads.to_csv(tmp_path / "uploads.csv", index=False)
@@ -164,3 +174,16 @@ def test_views_are_seeded_per_photo_and_change_the_photo():
     still = photo_views.random_view(ims[0], 24, np.random.default_rng(0), {k: 0 for k in ("rotation", "brightness",
                                     "contrast", "saturation", "mirror")} | {"scale": (1.0, 1.0), "ratio": (0.75, 0.75)})
     assert still.shape == (24, 24, 3)
+
+
+def test_scrambled_photos_keep_the_pixels_and_lose_the_layout():
+    from helpers.inputs.photo_views import scrambled
+
+    x = np.random.default_rng(0).integers(0, 255, (6, 12, 12, 3)).astype(np.uint8)
+    s = scrambled(x, seed=3)
+    assert s.shape == x.shape and s.dtype == x.dtype
+    for a, b in zip(x, s):                                                    # the same pixels, moved
+        assert sorted(a.reshape(-1, 3).tolist()) == sorted(b.reshape(-1, 3).tolist())
+    assert (scrambled(x, seed=3) == s).all() and not (s == x).all()         # seeded, and changed
+    with pytest.raises(ValueError, match="square"):
+        scrambled(x[:, :10])

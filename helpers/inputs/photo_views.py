@@ -66,3 +66,29 @@ def views(photos, size: int, n_views: int = VIEWS, seed: int = 0, settings: dict
         for v in range(n_views):
             out[v * len(photos) + i] = random_view(im, size, rng, settings)
     return out
+
+
+#: Tiles per side of the scrambled photos (:func:`scrambled`): each photo gets one of these grids, in turn.
+SCRAMBLE_GRIDS = (2, 3, 4)
+
+
+def scrambled(x, grids=SCRAMBLE_GRIDS, seed: int = 0) -> np.ndarray:
+    """Synthetic non-clothing photos: each square photo of ``x`` (``(N, S, S, C)``) cut into a grid of tiles (``grids``
+    taken in turn: 2 x 2, 3 x 3, 4 x 4) and the tiles put back in a seeded random order. They keep what photos of
+    clothes have around the garment (beds, floors, light, the phone's colours) and lose the garment's shape: junk
+    that looks like an upload, for a rejection rule that would otherwise only know catalogue products on white
+    (outlier exposure, Hendrycks et al., 2019). Pixels past the last whole tile stay where they are."""
+    x = np.asarray(x)
+    if x.ndim != 4 or x.shape[1] != x.shape[2]:
+        raise ValueError(f"scrambled() takes square photos (N, S, S, C), got shape {x.shape}")
+    rng = np.random.default_rng(seed)
+    out = x.copy()
+    for i in range(len(x)):
+        g = int(grids[i % len(grids)])
+        s = x.shape[1] // g
+        tiles = [x[i, r * s:(r + 1) * s, c * s:(c + 1) * s] for r in range(g) for c in range(g)]
+        order = rng.permutation(len(tiles))
+        for k, t in enumerate(order):
+            r, c = divmod(k, g)
+            out[i, r * s:(r + 1) * s, c * s:(c + 1) * s] = tiles[t]
+    return out

@@ -1,6 +1,7 @@
 """A saved photo model converted to TensorFlow Lite (XNNPACK on the CPU), for serving: the same network, run one
 photo per call by TensorFlow Lite's CPU kernels (``benchmarks/clothing_speed.py`` measures both runtimes and their
-agreement).
+agreement). :class:`LiteModel` is one interpreter (its threads share each photo); :class:`LitePool` is one
+single-thread interpreter per core, each taking whole photos, decoding included.
 
 The converted model takes one framed photo, ``(1, S, S, 3)`` pixels as the task prepares them, and returns its
 pooled features; the logits are the saved model's output layer applied to them, so that the calibrated
@@ -70,3 +71,55 @@ class LiteModel:
         feats = np.stack([next(iter(self.runner(**{self.input_name: x[i:i + 1]}).values()))[0]
                           for i in range(len(x))]).astype(np.float64)
         return feats @ self.kernel + self.bias, feats
+
+
+class LitePool:
+    """``workers`` single-thread interpreters of one ``.tflite`` file, each in its own thread (TensorFlow Lite lets
+    go of Python's lock while it runs). On 2 cores, two interpreters that each take a whole photo -- and decode it
+    first -- keep both cores busy; one two-thread interpreter makes its threads wait for each other at every layer,
+    and the decoding waits for it. :meth:`outputs_of` maps raw uploads to ``(logits, features)`` in order."""
+
+    def __init__(self, path, kernel, bias, workers: int | None = None):
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.path, self.kernel, self.bias = path, kernel, bias
+        self.workers = int(workers or min(2, os.cpu_count() or 1))
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="tflite")
+
+    @classmethod
+    def of(cls, model, record: dict, workers: int | None = None) -> "LitePool":
+        from helpers.evaluation import out_of_domain
+
+        kernel, bias = out_of_domain.output_layer(model).get_weights()
+        return cls(convert(model, record), kernel, bias, workers)
+
+    def _interpreter(self) -> LiteModel:
+        if not hasattr(self._local, "model"):
+            self._local.model = LiteModel(self.path, self.kernel, self.bias, threads=1)
+        return self._local.model
+
+    def _one(self, item, prepare):
+        x = prepare(item) if prepare is not None else item
+        logits, feats = self._interpreter().outputs(np.asarray(x)[None])
+        return logits[0], feats[0]
+
+    def outputs_of(self, items, prepare=None):
+        """``(logits, features)`` of each item, in order, as an iterator (``prepare``: item -> framed photo, run in
+        the worker that then runs the model; None: the items are framed photos)."""
+        return self._pool.map(lambda item: self._one(item, prepare), items)
+
+    def outputs(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """``(logits, features)`` of framed photos ``x``, as :meth:`LiteModel.outputs` gives them."""
+        rows = list(self.outputs_of(list(np.asarray(x, dtype=np.float32))))
+        return np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -3,7 +3,11 @@
 Candidates (``config.REJECTION_SCORES``): one minus the calibrated top probability, the energy of the logits, the
 Mahalanobis distance of the pooled features to the nearest class mean (class means and shared covariance fitted
 on our training photos), and a logistic-regression detector (``out_of_domain.fit_detector``) fitted to tell our
-training photos and the gear garments from the non-clothing gear photos, all of the gear manifest's ``train`` split.
+training photos and the gear garments from two kinds of junk: the non-clothing gear photos of the gear manifest's
+``train`` split (catalogue products on white), and our training photos scrambled (``photo_views.scrambled``: their
+tiles shuffled, so the background of an upload stays and the garment goes; ``config.SCRAMBLED_JUNK``). With gear
+junk alone, the detector learnt "a product on white", not "not clothing", and let half of the never-seen flower
+photos through (round one).
 Each candidate's threshold keeps ``config.KEEP`` of the validation clothing photos. The score that rejects the most
 non-clothing gear photos of that ``train`` split is chosen; the detector's figure there is out of fold (each photo
 scored by a detector fitted without it), so that it is not measured on what it was fitted to. Reported on what chose nothing: the other gear photos, and the flower photos, the never-seen junk test
@@ -43,8 +47,8 @@ def _outputs(model, record: dict, x, features=None):
 
 def photo_sets(size: int):
     """The photos the rule is fitted and measured on, as the clothing task prepares uploads:
-    ``{"train", "val", "test"}`` (our clothing splits), ``"gear"`` (``(x, table)``, every gear photo) and
-    ``"flowers"`` (every flower photo)."""
+    ``{"train", "val", "test"}`` (our clothing splits), ``"scrambled"`` (the training photos scrambled, labelled
+    -1: junk), ``"gear"`` (``(x, table)``, every gear photo) and ``"flowers"`` (every flower photo)."""
     import pandas as pd
 
     from helpers.inputs import clothing_photos, flower_photos
@@ -59,16 +63,29 @@ def photo_sets(size: int):
     files = pd.read_csv(flower_photos.ensure_manifest())["file"].tolist()
     froot = flower_photos.dataset_dir()
     x_flowers = np.stack([prepare(open_rgb(froot / f), (size, size, 3)) for f in files])
-    return {**data, "gear": (x_gear, table), "flowers": (x_flowers, None)}
+    from helpers.inputs.photo_views import scrambled
+
+    x_scrambled = scrambled(data["train"][0], seed=config.SEED)
+    return {**data, "scrambled": (x_scrambled, np.full(len(x_scrambled), -1)), "gear": (x_gear, table),
+            "flowers": (x_flowers, None)}
 
 
 def _detector_rows(outs: dict, fit_part, garment):
-    """The detector's fitting rows: ``(logits, features, is_clothing, groups)`` of our training photos and the gear
-    photos of the fitting part (garments count as clothing); the training photos come first."""
+    """The detector's fitting rows: ``(logits, features, is_clothing, groups)`` of our training photos, their
+    scrambled copies (junk; with ``config.SCRAMBLED_JUNK``) and the gear photos of the fitting part (garments count
+    as clothing); the gear photos come last."""
     lg, fg = outs["gear"][0][fit_part], outs["gear"][1][fit_part]
     n = len(outs["train"][0])
-    return (np.r_[outs["train"][0], lg], np.r_[outs["train"][1], fg], np.r_[np.ones(n, bool), garment[fit_part]],
-            np.r_[np.full(n, "clothing photos"), np.where(garment[fit_part], "gear garments", "gear, not clothing")])
+    sets = [(outs["train"], True, "clothing photos")]
+    if config.SCRAMBLED_JUNK:
+        sets.append((outs["scrambled"], False, "scrambled photos"))
+    logits = np.concatenate([o[0] for o, _, _ in sets] + [lg])
+    feats = np.concatenate([o[1] for o, _, _ in sets] + [fg])
+    is_in = np.concatenate([np.full(len(o[0]), v) for o, v, _ in sets] + [garment[fit_part]])
+    groups = np.concatenate([np.full(len(o[0]), g) for o, _, g in sets]
+                            + [np.where(garment[fit_part], "gear garments", "gear, not clothing")])
+    assert len(logits) == n * len(sets) + len(lg)
+    return logits, feats, is_in, groups
 
 
 def _out_of_fold(rows, maha) -> np.ndarray:
@@ -78,11 +95,11 @@ def _out_of_fold(rows, maha) -> np.ndarray:
     from helpers.evaluation import out_of_domain
 
     logits, feats, is_in, groups = rows
-    n_train = int((groups == "clothing photos").sum())
-    gear = np.arange(n_train, len(groups))
+    n_fixed = int(np.isin(groups, ["clothing photos", "scrambled photos"]).sum())  # in every fold's fit
+    gear = np.arange(n_fixed, len(groups))
     oof = np.full(len(gear), np.nan)
     for tr, te in StratifiedKFold(config.DETECTOR_FOLDS, shuffle=True, random_state=config.SEED).split(gear, groups[gear]):
-        mask = np.r_[np.arange(n_train), gear[tr]]
+        mask = np.r_[np.arange(n_fixed), gear[tr]]
         fit = {**maha, **out_of_domain.fit_detector(logits[mask], feats[mask], is_in[mask], groups[mask], maha,
                                                     config.DETECTOR_C)}
         oof[te] = out_of_domain.detector_score(fit, logits[gear[te]], feats[gear[te]])
@@ -110,7 +127,8 @@ def run(model_name: str | None = None, sets: dict | None = None, path=None) -> d
     sets = sets or photo_sets(size)
     t = temperature_of(record)
     features = out_of_domain.feature_model(model)
-    outs = {s: _outputs(model, record, sets[s][0], features) for s in ("train", "val", "test", "gear", "flowers")}
+    parts = ("train", "val", "test", "gear", "flowers") + (("scrambled",) if config.SCRAMBLED_JUNK else ())
+    outs = {s: _outputs(model, record, sets[s][0], features) for s in parts}
     n_classes = len(clothing_photos.CLASS_NAMES)
     maha = out_of_domain.mahalanobis_fit(outs["train"][1], sets["train"][1], n_classes)
     table = sets["gear"][1]
@@ -130,7 +148,9 @@ def run(model_name: str | None = None, sets: dict | None = None, path=None) -> d
     chosen = max(config.REJECTION_SCORES, key=lambda k: (candidates[k]["gear_junk_rejected_fit"]["count"], k == "mahalanobis"))
     rule = out_of_domain.fit_rule(chosen, scores["val"][chosen], keep=config.KEEP,
                                   fitted_on="our clothing training photos (Mahalanobis fit; the detector with the gear "
-                                            "photos of the gear manifest's train split); threshold on validation; "
+                                            "photos of the gear manifest's train split"
+                                            + (" and the training photos scrambled" if config.SCRAMBLED_JUNK else "")
+                                            + "); threshold on validation; "
                                             "score chosen on the gear manifest's train split")
     rule, saved_fit = out_of_domain.save_rule(name, rule, maha if chosen in out_of_domain.FITTED_SCORES else None, t)
     fit = saved_fit if saved_fit is not None else maha  # the rule's fit as it is on disk, where it has one

@@ -115,6 +115,7 @@ def test_fine_tune_save_reject_rules_predict_and_offers(photo_world, tmp_path, m
     assert report["score"] in config.REJECTION_SCORES and report["val_kept"]["of"] == len(data["val"][1])
     assert set(report["gear_garments"]) == {"boots", "hardshell_jackets"}
     assert set(report["gear_junk_rejected_by_class"]) == {"rope", "tents"} and report["flowers_rejected"]["of"] == 20
+    assert report["detector_without_scrambled"]["flowers_rejected"]["of"] == 20
 
     table = offer_rules.status(*offer_rules.validation_outputs(data=data))
     assert set(table.loc[list(config.TOPS), "offer"]) == {"tops"}

@@ -75,8 +75,11 @@ NEW_OFFERS = ("hat", "shorts", "skirt")
 MIN_IMAGES = 2
 
 #: The fine-tuning runs of the study, in order (``fine_tune.run`` settings; the rest from the defaults above): the
-#: issue's anchor (the photos and their mirror images only), then augmented views added.
-PLAN = ({"views": 0}, {"views": VIEWS, "epochs": 6})
+#: issue's anchor (the photos and their mirror images only), then augmented views added; round two: a deeper tail
+#: (three more blocks trained), and the views at a lower learning rate (every earlier tail fitted its training
+#: images within two or three passes).
+PLAN = ({"views": 0}, {"views": VIEWS, "epochs": 6}, {"tail": "block_10_expand", "epochs": 10},
+        {"views": VIEWS, "epochs": 6, "learning_rate": 3e-5})
 #: The rejection rule's goals (the issue's): non-clothing photos rejected, clothing photos kept.
 JUNK_REJECTED_GOAL = 0.90
 CLOTHING_KEPT_GOAL = 0.95

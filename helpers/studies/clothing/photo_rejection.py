@@ -114,6 +114,24 @@ def _share(k: int, n: int) -> dict:
             "high": round(hi, 4)}
 
 
+def _without_scrambled(rows, fit: dict, scores: dict, t: float, outs: dict, gear_reported) -> dict:
+    """Round one's detector, fitted on the gear junk alone (no scrambled photos), at the same share of validation
+    photos kept: what the scrambled photos change, on the same reported sets."""
+    from helpers.evaluation import out_of_domain
+
+    logits, feats, is_in, groups = rows
+    own = groups != "scrambled photos"
+    alone = {**fit, **out_of_domain.fit_detector(logits[own], feats[own], is_in[own], groups[own], fit,
+                                                 config.DETECTOR_C)}
+    rule = out_of_domain.fit_rule("detector", out_of_domain.detector_score(alone, *outs["val"]), keep=config.KEEP)
+    keep = {s: out_of_domain.in_domain(rule, out_of_domain.detector_score(alone, *outs[s]))
+            for s in ("val", "test", "gear", "flowers")}
+    return {"threshold": rule["threshold"], "val_kept": _share(int(keep["val"].sum()), len(keep["val"])),
+            "test_kept": _share(int(keep["test"].sum()), len(keep["test"])),
+            "gear_junk_rejected": _share(int((~keep["gear"][gear_reported]).sum()), int(gear_reported.sum())),
+            "flowers_rejected": _share(int((~keep["flowers"]).sum()), len(keep["flowers"]))}
+
+
 def run(model_name: str | None = None, sets: dict | None = None, path=None) -> dict:
     """Fit, choose, report and save the rule (see the module docstring); returns the results."""
     from helpers.core.results import write_arrays_if_changed, write_json_if_changed
@@ -176,6 +194,8 @@ def run(model_name: str | None = None, sets: dict | None = None, path=None) -> d
                                             "kept_and_right": _share(int(right.sum()), int(m.sum()))}
         else:
             report["gear_junk_rejected_by_class"][cls] = _share(int((~keep["gear"][m]).sum()), int(m.sum()))
+    if config.SCRAMBLED_JUNK and "detector" in config.REJECTION_SCORES:
+        report["detector_without_scrambled"] = _without_scrambled(rows, maha, scores, t, outs, ~fit_part & ~garment)
     write_json_if_changed(path or config.REJECTION_JSON, report, indent=1)
     write_arrays_if_changed(config.RESULTS_DIR / "rejection_scores.npz",
                             {"val": scores["val"][chosen].astype(np.float32),

@@ -37,7 +37,7 @@ def runs_table(runs: dict) -> pd.DataFrame:
     rows = []
     for key, r in sorted(runs.items()):
         rows.append({"tail from": r["tail"], "augmented views": r["views"], "training images": r["train_images"],
-                     "epochs": r["epochs"], "best epoch": r["best_epoch"],
+                     "learning rate": r["learning_rate"], "epochs": r["epochs"], "best epoch": r["best_epoch"],
                      "val loss": r["history"]["val_loss"][r["best_epoch"] - 1],
                      "val accuracy": r["plain"]["val_accuracy"],
                      "95 % interval": f"{r['plain']['val_low']:.3f}–{r['plain']['val_high']:.3f}",

@@ -103,6 +103,11 @@ def test_fine_tune_save_reject_rules_predict_and_offers(photo_world, tmp_path, m
     model, record = final_model.save(key, data=data, backbone_weights=None)
     assert record["metrics"]["test"]["n"] == len(data["test"][1]) and record["calibration"]["temperature"] > 0
     assert record["notes"]["run"] == key and weights_store.exists(config.FINAL_NAME)
+    assert record["notes"]["earlier_final_models"] == []
+    with pytest.raises(HelpersError, match="RETRAIN = True"):                 # validation chose another run since
+        final_model.save("another run", data=data, backbone_weights=None)
+    assert final_model._earlier(record, "another run") == [{"run": key, "test_accuracy": round(
+        record["metrics"]["test"]["accuracy"], 4), "val_accuracy": round(record["metrics"]["val"]["accuracy"], 4)}]
     from helpers.models.saved_models import load, predict_proba
 
     again, rec2 = load(config.FINAL_NAME)                                      # reloads and reproduces its scores

@@ -68,13 +68,15 @@ def views(photos, size: int, n_views: int = VIEWS, seed: int = 0, settings: dict
     return out
 
 
-#: Tiles per side of the scrambled photos (:func:`scrambled`): each photo gets one of these grids, in turn.
-SCRAMBLE_GRIDS = (2, 3, 4)
+#: Tiles per side of the scrambled photos (:func:`scrambled`): each photo gets one of these grids, in turn. Four:
+#: a tile holds a sixteenth of the photo. Coarser grids (2 x 2, 3 x 3) leave a quarter or a ninth of a garment in one
+#: piece -- still a photo of clothes -- and a rule taught to reject them rejected less of the real junk (notebook 11).
+SCRAMBLE_GRIDS = (4,)
 
 
 def scrambled(x, grids=SCRAMBLE_GRIDS, seed: int = 0) -> np.ndarray:
     """Synthetic non-clothing photos: each square photo of ``x`` (``(N, S, S, C)``) cut into a grid of tiles (``grids``
-    taken in turn: 2 x 2, 3 x 3, 4 x 4) and the tiles put back in a seeded random order. They keep what photos of
+    taken in turn, e.g. ``(4,)``: 4 x 4) and the tiles put back in a seeded random order. They keep what photos of
     clothes have around the garment (beds, floors, light, the phone's colours) and lose the garment's shape: junk
     that looks like an upload, for a rejection rule that would otherwise only know catalogue products on white
     (outlier exposure, Hendrycks et al., 2019). Pixels past the last whole tile stay where they are."""

@@ -58,6 +58,8 @@ GEAR_AS_CLOTHING = {"boots": "shoes", "hardshell_jackets": "outwear", "insulated
 #: that looks like an upload, where the gear photos are all catalogue products on white. Round one (without them)
 #: let 54 % of the never-seen flower photos through.
 SCRAMBLED_JUNK = True
+#: Their grid: 4 x 4 tiles (``photo_views.SCRAMBLE_GRIDS``; why not coarser: see there).
+SCRAMBLE_GRIDS = (4,)
 #: The gear manifest's splits on which the score is chosen; the rule is reported on the others.
 GEAR_FIT_SPLITS = ("train",)
 REJECTION_JSON = RESULTS_DIR / "rejection.json"

@@ -58,10 +58,17 @@ def save(key: str | None = None, retrain: bool = False, name: str | None = None,
     from helpers.training import calibration
 
     name = name or config.FINAL_NAME
-    if not retrain and weights_store.exists(name):
-        return saved_models.load(name)
     runs = fine_tune.load_runs()
     key = key or choose(runs)
+    earlier = weights_store.load_record(name) if weights_store.exists(name) else None
+    if not retrain and earlier is not None:
+        if earlier.get("notes", {}).get("run") != key:
+            from helpers.core.errors import HelpersError
+
+            raise HelpersError(f"the saved {name!r} is run {earlier.get('notes', {}).get('run')!r}, but validation now "
+                               f"chooses {key!r}: set RETRAIN = True to save the chosen run (its test score is then "
+                               "taken once more, for the new final model), or restore weights/ and results/ from git.")
+        return saved_models.load(name)
     r = runs[key]
     settings = {k: r[k] for k in ("tail", "views", "epochs", "learning_rate", "seed", "batch_size")}
     if not fine_tune.weights_cache(key).is_file():
@@ -86,11 +93,25 @@ def save(key: str | None = None, retrain: bool = False, name: str | None = None,
         "notes": {"accelerated": "trained on cached backbone activations (tail inputs)", "run": key,
                   "training_images": f"{len(data['train'][1])} training photos, their mirror images and "
                                      f"{r['views']} augmented views of each", "framing": clothing_photos.FRAMING,
-                  "backbone_weights": _weights_key(backbone_weights)}}
+                  "backbone_weights": _weights_key(backbone_weights),
+                  "earlier_final_models": _earlier(earlier, key)}}
     weights_store.save(name, model, record)
     record = calibration.store(name, {**calibration.calibration_record(data["val"][1], proba_val),
                                       "fitted_on": "val (the selection run's own model: no refit)"})
     return model, record
+
+
+def _earlier(record: dict | None, key: str) -> list:
+    """The final models saved before this one under the same name, each with the test score it got: every use of
+    the test split stays on record (a new final model is scored on test once more)."""
+    if record is None:
+        return []
+    notes = record.get("notes", {})
+    past = list(notes.get("earlier_final_models", []))
+    if notes.get("run") not in (None, key) and "test" in record.get("metrics", {}):
+        past.append({"run": notes["run"], "test_accuracy": round(float(record["metrics"]["test"]["accuracy"]), 4),
+                     "val_accuracy": round(float(record["metrics"]["val"]["accuracy"]), 4)})
+    return past
 
 
 def _weights_key(backbone_weights) -> str:

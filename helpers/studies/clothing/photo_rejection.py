@@ -65,7 +65,7 @@ def photo_sets(size: int):
     x_flowers = np.stack([prepare(open_rgb(froot / f), (size, size, 3)) for f in files])
     from helpers.inputs.photo_views import scrambled
 
-    x_scrambled = scrambled(data["train"][0], seed=config.SEED)
+    x_scrambled = scrambled(data["train"][0], grids=config.SCRAMBLE_GRIDS, seed=config.SEED)
     return {**data, "scrambled": (x_scrambled, np.full(len(x_scrambled), -1)), "gear": (x_gear, table),
             "flowers": (x_flowers, None)}
 

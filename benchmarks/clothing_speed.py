@@ -124,29 +124,31 @@ def main(argv=None) -> int:
             best = max(best, len(x) / (time.perf_counter() - start))
         return round(best, 1)
 
-    k_label, k_conf, k_score = verdict(*keras_outputs(x))
-    l_label, l_conf, l_score = verdict(*tfl.outputs(x))
-    p_label, p_conf, p_score = verdict(*pool.outputs(x))
-    result = {
-        "model": name, "weights_sha256": record["sha256"], "photos": len(files), "input_side": shape[0],
-        "model_alone": {"keras_batch_64": images_per_second(model, x, batch_size=64, repeats=args.repeats),
-                        "tflite_one_per_call": lite_alone(tfl), "tflite_two_workers": lite_alone(pool)},
-        "end_to_end": {"keras_batch_64": end_to_end(keras_outputs, 64),
-                       "tflite_one_per_call": end_to_end(tfl.outputs, 64),
-                       "tflite_two_workers": pool_end_to_end(64)},
-        "agreement": {"labels_differ": int((k_label != l_label).sum()),
-                      "max_confidence_difference": float(np.abs(k_conf - l_conf).max()),
-                      "max_ood_score_difference": float(np.abs(k_score - l_score).max()),
-                      "verdicts_differ": int(((k_score <= rule["threshold"]) != (l_score <= rule["threshold"])).sum())
-                      if rule else 0,
-                      "two_workers_labels_differ": int((k_label != p_label).sum()),
-                      "two_workers_max_confidence_difference": float(np.abs(k_conf - p_conf).max())},
-        "goal_photos_per_second": GOAL,
-        "machine": machine(),
-    }
+    try:
+        k_label, k_conf, k_score = verdict(*keras_outputs(x))
+        l_label, l_conf, l_score = verdict(*tfl.outputs(x))
+        p_label, p_conf, p_score = verdict(*pool.outputs(x))
+        result = {
+            "model": name, "weights_sha256": record["sha256"], "photos": len(files), "input_side": shape[0],
+            "model_alone": {"keras_batch_64": images_per_second(model, x, batch_size=64, repeats=args.repeats),
+                            "tflite_one_per_call": lite_alone(tfl), "tflite_two_workers": lite_alone(pool)},
+            "end_to_end": {"keras_batch_64": end_to_end(keras_outputs, 64),
+                           "tflite_one_per_call": end_to_end(tfl.outputs, 64),
+                           "tflite_two_workers": pool_end_to_end(64)},
+            "agreement": {"labels_differ": int((k_label != l_label).sum()),
+                          "max_confidence_difference": float(np.abs(k_conf - l_conf).max()),
+                          "max_ood_score_difference": float(np.abs(k_score - l_score).max()),
+                          "verdicts_differ": int(((k_score <= rule["threshold"]) != (l_score <= rule["threshold"])).sum())
+                          if rule else 0,
+                          "two_workers_labels_differ": int((k_label != p_label).sum()),
+                          "two_workers_max_confidence_difference": float(np.abs(k_conf - p_conf).max())},
+            "goal_photos_per_second": GOAL,
+            "machine": machine(),
+        }
+    finally:
+        pool.close()
     result["serving_runtime"] = max(result["end_to_end"], key=result["end_to_end"].get)
     result["goal_met"] = result["end_to_end"][result["serving_runtime"]] >= GOAL
-    pool.close()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))

@@ -1,7 +1,7 @@
 """A saved photo model converted to TensorFlow Lite (XNNPACK on the CPU), for serving: the same network, run one
 photo per call by TensorFlow Lite's CPU kernels (``benchmarks/clothing_speed.py`` measures both runtimes and their
-agreement). :class:`LiteModel` is one interpreter (its threads share each photo); :class:`LitePool` is one
-single-thread interpreter per core, each taking whole photos, decoding included.
+agreement). :class:`LiteModel` is one interpreter (its threads share each photo); :class:`LitePool` is several
+single-thread interpreters side by side (two by default), each taking whole photos, decoding included.
 
 The converted model takes one framed photo, ``(1, S, S, 3)`` pixels as the task prepares them, and returns its
 pooled features; the logits are the saved model's output layer applied to them, so that the calibrated
@@ -75,9 +75,11 @@ class LiteModel:
 
 class LitePool:
     """``workers`` single-thread interpreters of one ``.tflite`` file, each in its own thread (TensorFlow Lite lets
-    go of Python's lock while it runs). On 2 cores, two interpreters that each take a whole photo -- and decode it
-    first -- keep both cores busy; one two-thread interpreter makes its threads wait for each other at every layer,
-    and the decoding waits for it. :meth:`outputs_of` maps raw uploads to ``(logits, features)`` in order."""
+    go of Python's lock while it runs), so that no interpreter waits for another thread at every layer. On this
+    project's 2-core machine the pair runs the model alone faster than one two-thread interpreter, but end to end,
+    with each worker also decoding its photo, it was slower (``benchmarks/results/clothing_speed.json``): measure
+    before serving with it. :meth:`outputs_of` maps items to ``(logits, features)`` in order; all items are
+    submitted at once, so pass chunks, not an endless stream."""
 
     def __init__(self, path, kernel, bias, workers: int | None = None):
         import threading

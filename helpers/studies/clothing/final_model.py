@@ -58,8 +58,7 @@ def save(key: str | None = None, retrain: bool = False, name: str | None = None,
     from helpers.training import calibration
 
     name = name or config.FINAL_NAME
-    runs = fine_tune.load_runs()
-    key = key or choose(runs)
+    key = key or choose()
     earlier = weights_store.load_record(name) if weights_store.exists(name) else None
     if not retrain and earlier is not None:
         if earlier.get("notes", {}).get("run") != key:
@@ -69,7 +68,7 @@ def save(key: str | None = None, retrain: bool = False, name: str | None = None,
                                f"chooses {key!r}: set RETRAIN = True to save the chosen run (its test score is then "
                                "taken once more, for the new final model), or restore weights/ and results/ from git.")
         return saved_models.load(name)
-    r = runs[key]
+    r = fine_tune.load_runs()[key]
     settings = {k: r[k] for k in ("tail", "views", "epochs", "learning_rate", "seed", "batch_size")}
     if not fine_tune.weights_cache(key).is_file():
         fine_tune.run(**settings, retrain=True, data=data, backbone_weights=backbone_weights)

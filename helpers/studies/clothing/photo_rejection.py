@@ -47,8 +47,8 @@ def _outputs(model, record: dict, x, features=None):
 
 def photo_sets(size: int):
     """The photos the rule is fitted and measured on, as the clothing task prepares uploads:
-    ``{"train", "val", "test"}`` (our clothing splits), ``"scrambled"`` (the training photos scrambled, labelled
-    -1: junk), ``"gear"`` (``(x, table)``, every gear photo) and ``"flowers"`` (every flower photo)."""
+    ``{"train", "val", "test"}`` (our clothing splits), ``"scrambled"`` (with ``config.SCRAMBLED_JUNK``: the
+    training photos scrambled, labelled -1: junk), ``"gear"`` (``(x, table)``, every gear photo) and ``"flowers"`` (every flower photo)."""
     import pandas as pd
 
     from helpers.inputs import clothing_photos, flower_photos
@@ -63,11 +63,13 @@ def photo_sets(size: int):
     files = pd.read_csv(flower_photos.ensure_manifest())["file"].tolist()
     froot = flower_photos.dataset_dir()
     x_flowers = np.stack([prepare(open_rgb(froot / f), (size, size, 3)) for f in files])
-    from helpers.inputs.photo_views import scrambled
+    sets = {**data, "gear": (x_gear, table), "flowers": (x_flowers, None)}
+    if config.SCRAMBLED_JUNK:
+        from helpers.inputs.photo_views import scrambled
 
-    x_scrambled = scrambled(data["train"][0], grids=config.SCRAMBLE_GRIDS, seed=config.SEED)
-    return {**data, "scrambled": (x_scrambled, np.full(len(x_scrambled), -1)), "gear": (x_gear, table),
-            "flowers": (x_flowers, None)}
+        x_scrambled = scrambled(data["train"][0], grids=config.SCRAMBLE_GRIDS, seed=config.SEED)
+        sets["scrambled"] = (x_scrambled, np.full(len(x_scrambled), -1))
+    return sets
 
 
 def _detector_rows(outs: dict, fit_part, garment):
@@ -114,7 +116,7 @@ def _share(k: int, n: int) -> dict:
             "high": round(hi, 4)}
 
 
-def _without_scrambled(rows, fit: dict, scores: dict, t: float, outs: dict, gear_reported) -> dict:
+def _without_scrambled(rows, fit: dict, outs: dict, gear_reported) -> dict:
     """Round one's detector, fitted on the gear junk alone (no scrambled photos), at the same share of validation
     photos kept: what the scrambled photos change, on the same reported sets."""
     from helpers.evaluation import out_of_domain
@@ -195,7 +197,7 @@ def run(model_name: str | None = None, sets: dict | None = None, path=None) -> d
         else:
             report["gear_junk_rejected_by_class"][cls] = _share(int((~keep["gear"][m]).sum()), int(m.sum()))
     if config.SCRAMBLED_JUNK and "detector" in config.REJECTION_SCORES:
-        report["detector_without_scrambled"] = _without_scrambled(rows, maha, scores, t, outs, ~fit_part & ~garment)
+        report["detector_without_scrambled"] = _without_scrambled(rows, maha, outs, ~fit_part & ~garment)
     write_json_if_changed(path or config.REJECTION_JSON, report, indent=1)
     write_arrays_if_changed(config.RESULTS_DIR / "rejection_scores.npz",
                             {"val": scores["val"][chosen].astype(np.float32),

@@ -193,3 +193,16 @@ def test_scrambled_photos_keep_the_pixels_and_lose_the_layout():
     assert (scrambled(x, seed=3) == s).all() and not (s == x).all()         # seeded, and changed
     with pytest.raises(ValueError, match="square"):
         scrambled(x[:, :10])
+
+
+def test_final_verdict_says_the_goal_and_every_earlier_use_of_test():
+    from helpers.studies.clothing import summary
+
+    record = {"calibration": {"temperature": 1.3, "val_nll_before": 0.4, "val_nll_after": 0.3, "val_ece_before": 0.05,
+                              "val_ece_after": 0.03, "ece_bins": 15},
+              "notes": {"earlier_final_models": [{"run": "r1", "val_accuracy": 0.9, "test_accuracy": 0.91}]}}
+    scores = {"val": (0.95, 0.92, 0.97, 95, 100), "test": (0.90, 0.83, 0.95, 90, 100)}
+    text = summary.final_verdict(record, scores)
+    assert "met on validation, not met on test" in text and "r1" in text and "use number 2" in text
+    record["notes"]["earlier_final_models"] = []
+    assert "used before" not in summary.final_verdict(record, scores)

@@ -127,8 +127,9 @@ def _merge_parts(parts: list[Path], path: Path) -> int:
 
 def run(uploads, out_dir, engine: str = "local", address: str | None = None, model_name: str | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS, workers: int | None = None, restart: bool = False,
-        progress: bool = True, task: str = "fashion") -> dict:
-    """Score ``uploads`` into ``out_dir`` (see the module docstring); returns what ``run.json`` records."""
+        progress: bool = True, task: str | None = None) -> dict:
+    """Score ``uploads`` into ``out_dir`` (see the module docstring); returns what ``run.json`` records. ``task``:
+    ``clothing`` (photos, the default) or ``fashion`` (thumbnails); with ``model_name`` alone, the model's task."""
     from helpers.serving import engines
     from helpers.serving.offer_decisions import make_offers
 

@@ -28,15 +28,14 @@ WORKER_CPUS = 0.5
 class LocalEngine:
     """Scores chunks in this process."""
 
-    def __init__(self, model_name=None, threads: int | None = None, task: str = "fashion"):
+    def __init__(self, model_name=None, threads: int | None = None, task: str | None = None):
         self.scorer = Scorer(model_name, threads=threads or min(8, os.cpu_count() or 1), task=task)
         self.rules = self.scorer.rules
         self.workers = 1
 
     @property
     def info(self) -> dict:
-        s = self.scorer
-        return {"model": s.model_name, "model_sha256": s.record["sha256"], "rules_version": s.rules_version}
+        return self.scorer.info
 
     def score(self, frame, base_dir):
         return self.scorer.score(frame, base_dir)
@@ -65,7 +64,7 @@ class RayEngine(LocalEngine):
     """Scores chunks with Ray Data; the local scorer only reads the rules and the model's identity."""
 
     def __init__(self, model_name=None, address: str | None = None, workers: int | None = None,
-                 task: str = "fashion"):
+                 task: str | None = None):
         try:
             import ray
             import ray.data
@@ -104,7 +103,7 @@ class RayEngine(LocalEngine):
         return out[list(frame.columns) + [c for c in out.columns if c not in frame.columns]]
 
 
-def make(engine: str, model_name=None, address=None, workers=None, task: str = "fashion"):
+def make(engine: str, model_name=None, address=None, workers=None, task: str | None = None):
     if engine == "local":
         if address:
             raise HelpersError("--address joins a Ray cluster: use it with --engine ray.")

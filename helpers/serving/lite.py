@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,10 +52,20 @@ class LiteModel:
     pipeline."""
 
     def __init__(self, path, kernel, bias, threads: int | None = None):
+        """``path``: the ``.tflite`` file, or its bytes."""
         import tensorflow as tf
 
-        self.interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=threads or min(2, os.cpu_count() or 1))
-        self.runner = self.interpreter.get_signature_runner()
+        from helpers.core.repro import _stderr_fd_silenced
+
+        source = {"model_content": bytes(path)} if isinstance(path, (bytes, bytearray)) else {"model_path": str(path)}
+        # TensorFlow 2.21 warns that tf.lite moves to the ai_edge_litert package (the same runtime; not pinned
+        # here yet), and XNNPACK prints one INFO line on descriptor 2: neither belongs in a notebook's output
+        with warnings.catch_warnings(), _stderr_fd_silenced():
+            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
+            self.interpreter = tf.lite.Interpreter(**source, num_threads=threads or min(2, os.cpu_count() or 1))
+            self.runner = self.interpreter.get_signature_runner()
+            self.runner(**{self.interpreter.get_signature_list()["serving_default"]["inputs"][0]: np.zeros(
+                self.interpreter.get_input_details()[0]["shape"], np.float32)})
         self.input_name = self.interpreter.get_signature_list()["serving_default"]["inputs"][0]
         self.kernel, self.bias = np.asarray(kernel, np.float64), np.asarray(bias, np.float64)
 

@@ -22,8 +22,16 @@ from helpers.core.errors import HelpersError
 #: Images predicted at once (the model-only speed is measured at this batch size).
 BATCH_SIZE = 512
 #: Columns the pipeline adds to each upload row, in order.
-PREDICTION_COLUMNS = ("label", "confidence", "ood_score", "in_domain", "counts", "error", "model", "model_sha256",
-                      "rules_version")
+PREDICTION_COLUMNS = ("label", "confidence", "ood_score", "in_domain", "counts", "error", "task", "model",
+                      "model_sha256", "rules_version")
+#: The task the offers pipeline serves when none is named: the site's uploads are photos (notebook 11's model);
+#: ``fashion`` (28-pixel catalogue thumbnails, notebooks 05-06) is kept as an option.
+DEFAULT_TASK = "clothing"
+#: How each task's model runs in the pipeline: ``tflite`` (TensorFlow Lite, one photo per call; 4x Keras on
+#: photos, ``benchmarks/results/clothing_speed.json``) or ``keras`` (batches of :data:`BATCH_SIZE`).
+RUNTIMES = {"clothing": "tflite", "fashion": "keras"}
+#: Threads of the TensorFlow Lite interpreter (the same on both engines, so that they give the same numbers).
+LITE_THREADS = 2
 REQUIRED_COLUMNS = ("user_id", "image")
 
 
@@ -35,7 +43,7 @@ def resolve(image, base_dir) -> Path:
 
 #: The types of the prediction columns, whatever the engine (Ray's Arrow round trip changes pandas types).
 DTYPES = {"row": "int64", "label": "string", "confidence": "float64", "ood_score": "float64", "in_domain": "boolean",
-          "counts": "bool", "error": "string", "model": "string", "model_sha256": "string", "rules_version": "string"}
+          "counts": "bool", "error": "string", "task": "string", "model": "string", "model_sha256": "string", "rules_version": "string"}
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -58,26 +66,42 @@ class Scorer:
     neither ``weights/`` nor ``results/``.
     """
 
-    def __init__(self, model_name: str | None = None, rules_file=None, threads: int = 4, task: str = "fashion"):
+    def __init__(self, model_name: str | None = None, rules_file=None, threads: int = 4, task: str | None = None,
+                 runtime: str | None = None):
         from helpers.evaluation import out_of_domain
         from helpers.inputs import tasks
         from helpers.models import weights_store
         from helpers.serving import rules as offer_rules
         from helpers.serving.classify import best_model_name
 
+        task = task or (weights_store.load_record(model_name)["task"] if model_name else DEFAULT_TASK)
+        if task not in RUNTIMES:
+            raise HelpersError(f"the offers pipeline serves the tasks {', '.join(RUNTIMES)}, not {task!r}.")
         name = model_name or best_model_name(task)
         record = weights_store.load_record(name)
         if record["task"] != task:
-            raise HelpersError(f"model {name!r} classifies {record['task']!r}, not {task!r}: the offers pipeline "
-                               "needs a model of the fashion categories.")
+            raise HelpersError(f"model {name!r} classifies {record['task']!r}, not {task!r}: pass a model of the "
+                               f"task (or --task {record['task']}).")
         rules = offer_rules.load_rules(name, rules_file)
+        if rules["classes"] != tasks.get(task).class_names:
+            raise offer_rules.RulesError(f"the rule file of {name!r} lists other categories than the task {task!r}.")
+        runtime = runtime or RUNTIMES[task]
+        if runtime not in ("keras", "tflite"):
+            raise HelpersError(f"unknown runtime {runtime!r}: keras or tflite.")
         rejection, maha = out_of_domain.load_rule(name) if rules["rejection_rule"] else (None, None)
         if rules["rejection_rule"] and rejection is None:
             raise offer_rules.RulesError(f"the offer rules need the rejection rule of {name!r}, which is missing or "
                                          "stale: re-execute notebook 06.")
         weights = weights_store.verify(name, record).read_bytes()
-        self._setup({"name": name, "record": record, "weights": weights, "rules": rules, "rejection": rejection,
-                     "maha": maha, "task": tasks.get(task)}, threads)
+        spec = {"name": name, "record": record, "weights": weights, "rules": rules, "rejection": rejection,
+                "maha": maha, "task": tasks.get(task), "runtime": runtime,
+                "rules_file": offer_rules.rules_path(name).name if rules_file is None else str(rules_file)}
+        self._setup(spec, threads)
+        if runtime == "tflite":  # converted once per weights file (cached); the bytes travel to Ray's workers
+            from helpers.serving import lite
+
+            self._spec["tflite"] = lite.convert(self.model, record).read_bytes()
+            self._attach_lite()
 
     @classmethod
     def from_spec(cls, spec: dict, threads: int = 4) -> "Scorer":
@@ -87,6 +111,13 @@ class Scorer:
 
     def spec(self) -> dict:
         return dict(self._spec)
+
+    @property
+    def info(self) -> dict:
+        """What identifies the scoring in ``run.json`` and in a resumable run's manifest."""
+        return {"task": self.task.name, "model": self.model_name, "model_sha256": self.record["sha256"],
+                "runtime": self.runtime, "rules_file": self._spec.get("rules_file"),
+                "rules_version": self.rules_version}
 
     def _setup(self, spec: dict, threads: int) -> None:
         import tempfile
@@ -107,8 +138,17 @@ class Scorer:
         self.temperature = temperature_of(self.record)
         self.features = out_of_domain.feature_model(self.model)
         self.kernel, self.bias = out_of_domain.output_layer(self.model).get_weights()
+        self.runtime, self.lite = spec.get("runtime", "keras"), None
+        self._attach_lite()
         self.thresholds = np.array([self.rules["thresholds"][c] for c in self.task.class_names])
         self.threads = threads
+
+    def _attach_lite(self) -> None:
+        """The TensorFlow Lite interpreter, when the spec carries the converted model."""
+        if self._spec.get("tflite") is not None:
+            from helpers.serving.lite import LiteModel
+
+            self.lite = LiteModel(self._spec["tflite"], self.kernel, self.bias, threads=LITE_THREADS)
 
     def _prepare(self, path):
         from helpers.inputs.images import open_rgb
@@ -124,9 +164,12 @@ class Scorer:
         """Label index, calibrated confidence, out-of-domain score and verdict for prepared inputs ``x``."""
         from helpers.evaluation import out_of_domain
 
-        feats = np.concatenate([np.asarray(self.features.predict_on_batch(x[i:i + BATCH_SIZE]), dtype=np.float64)
-                                for i in range(0, len(x), BATCH_SIZE)])
-        logits = feats @ self.kernel + self.bias
+        if self.lite is not None:
+            logits, feats = self.lite.outputs(x)
+        else:
+            feats = np.concatenate([np.asarray(self.features.predict_on_batch(x[i:i + BATCH_SIZE]), dtype=np.float64)
+                                    for i in range(0, len(x), BATCH_SIZE)])
+            logits = feats @ self.kernel + self.bias
         p = out_of_domain.softmax(logits / self.temperature)
         label = p.argmax(axis=1)
         out = {"label": label, "confidence": np.round(p[np.arange(len(p)), label], 4)}
@@ -173,6 +216,6 @@ class Scorer:
         out["in_domain"] = pd.array(np.where(ok, keep, None), dtype="boolean")
         out["counts"] = ok & keep & confident
         out["error"] = pd.array(errors, dtype="string")
-        out["model"], out["model_sha256"] = self.model_name, self.record["sha256"]
+        out["task"], out["model"], out["model_sha256"] = self.task.name, self.model_name, self.record["sha256"]
         out["rules_version"] = self.rules_version
         return out

@@ -1,5 +1,15 @@
 """A simulated day of uploads on the fashion site, deterministic and built from data we already have.
 
+Two days, one per task of the offers pipeline:
+
+- ``clothing`` (the default, the site's real uploads): each user's uploads are **photos of the clothing
+  validation split** (:mod:`helpers.inputs.clothing_photos`; no model was fitted on them, though the model and its
+  rules were chosen on them), with non-fashion photos that nothing was fitted on (flowers, and outdoor gear that is
+  not clothing from the gear study's validation and test splits) and a few broken files. Photos are drawn with
+  replacement, so one photo can be uploaded by several users, as the same product photo can be on a real site.
+- ``fashion`` (catalogue thumbnails, below): Fashion-MNIST test images, real boot and jacket photos, non-fashion
+  photos and broken files.
+
 Each simulated user has a favourite category and uploads a number of images: most of the favourite, the rest
 other categories (drawn uniformly, as in notebook 06's simulation). The images are Fashion-MNIST *test* images
 written as PNG files (no model has trained on them), real boot and jacket photos from the gear dataset for users
@@ -18,6 +28,9 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_USERS = 300
+#: Simulated users of the photo day (each photo is scored by TensorFlow Lite at about 100 per second here).
+DEFAULT_PHOTO_USERS = 300
+TASKS = ("clothing", "fashion")
 #: Uploads per user: 1 + Poisson(MEAN_EXTRA_UPLOADS), capped.
 MEAN_EXTRA_UPLOADS = 9
 MAX_UPLOADS = 30
@@ -37,27 +50,27 @@ def _photos(folder: Path, classes) -> list[Path]:
     return sorted(f for c in classes for f in (folder / c).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _broken(images: Path) -> list[tuple[str, str]]:
-    """``(relative path, what is wrong)`` for a few broken uploads (one missing, never written)."""
+def _broken(images: Path, sample: Path) -> list[tuple[str, str]]:
+    """``(relative path, what is wrong)`` for a few broken uploads (one missing, never written); the truncated
+    one is the first 60 bytes of the image file ``sample``."""
     d = images / "broken"
     d.mkdir(parents=True, exist_ok=True)
     (d / "empty.png").write_bytes(b"")
     (d / "not_an_image.jpg").write_text("this is a text file with an image's name\n")
-    png = images / "fashion-mnist" / sorted(p.name for p in (images / "fashion-mnist").iterdir())[0]
-    (d / "truncated.png").write_bytes(png.read_bytes()[:60])
+    truncated = f"truncated{sample.suffix.lower()}"
+    (d / truncated).write_bytes(sample.read_bytes()[:60])
     return [("images/broken/empty.png", "empty file"), ("images/broken/not_an_image.jpg", "not an image"),
-            ("images/broken/truncated.png", "truncated"), ("images/broken/missing.png", "missing")]
+            (f"images/broken/{truncated}", "truncated"), ("images/broken/missing.png", "missing")]
 
 
-def build(out_dir, users: int = DEFAULT_USERS, seed: int = 0, favourite_share: float = FAVOURITE_SHARE) -> dict:
-    """Write the simulated day to ``out_dir``; returns ``{"uploads": path, "truth": path, "rows": n, "users": n}``."""
+def build_thumbnail_day(out_dir, users: int = DEFAULT_USERS, seed: int = 0,
+                        favourite_share: float = FAVOURITE_SHARE) -> dict:
+    """The thumbnail day (task ``fashion``) in ``out_dir``; see :func:`build`."""
     from PIL import Image
 
     from helpers.inputs import flower_photos, gear_photos
     from helpers.inputs.fashion_mnist import CLASS_NAMES, load_fashion_mnist
 
-    if users < 1:
-        raise ValueError(f"users must be at least 1, not {users}")
     out = Path(out_dir)
     images = out / "images"
     shutil.rmtree(images, ignore_errors=True)
@@ -73,7 +86,7 @@ def build(out_dir, users: int = DEFAULT_USERS, seed: int = 0, favourite_share: f
         user = f"u{u:05d}"
         fav = int(rng.integers(len(CLASS_NAMES)))
         truth.append({"user_id": user, "favourite": CLASS_NAMES[fav]})
-        for _ in range(1 + min(int(rng.poisson(MEAN_EXTRA_UPLOADS)), MAX_UPLOADS - 1)):
+        for _ in range(_uploads_of(rng)):
             if rng.random() < NON_FASHION_SHARE:
                 f = non_fashion[int(rng.integers(len(non_fashion)))]
                 rows.append((user, f, "non-fashion photo", "not fashion"))
@@ -90,19 +103,93 @@ def build(out_dir, users: int = DEFAULT_USERS, seed: int = 0, favourite_share: f
                 Image.fromarray(x_test[i], "L").save(out / rel, optimize=False)
                 used.add(i)
             rows.append((user, rel, "Fashion-MNIST test image", name))
+    _copy_photos(out, rows)
+    first = images / "fashion-mnist" / sorted(p.name for p in (images / "fashion-mnist").iterdir())[0]
+    return _finish(out, rows, truth, rng, first, users)
+
+
+def _copy_photos(out: Path, rows: list) -> None:
+    """Photos (``Path`` entries of ``rows``) copied once each under ``images/photos/<class folder>/``; the rows then
+    name the copies (relative to ``out``)."""
     copied = {}
     for k, (user, f, source, label) in enumerate(rows):
-        if isinstance(f, Path):  # a photo: copied under images/photos/<class folder>/
+        if isinstance(f, Path):
             rel = copied.get(f) or f"images/photos/{f.parent.name}/{f.name}"
             if f not in copied:
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(f, out / rel)
                 copied[f] = rel
             rows[k] = (user, rel, source, label)
-    for rel, what in _broken(images)[:BROKEN_FILES]:
+
+
+def _finish(out: Path, rows: list, truth: list, rng, sample: Path, users: int) -> dict:
+    """The broken files inserted at random places, then ``uploads.csv`` and ``truth.csv`` written."""
+    for rel, what in _broken(out / "images", sample)[:BROKEN_FILES]:
         k = int(rng.integers(len(rows)))
         rows.insert(k, (rows[k][0], rel, f"broken file ({what})", "unreadable"))
     uploads = pd.DataFrame(rows, columns=["user_id", "image", "source", "true_label"])
     uploads.to_csv(out / "uploads.csv", index=False, lineterminator="\n")
     pd.DataFrame(truth).to_csv(out / "truth.csv", index=False, lineterminator="\n")
     return {"uploads": out / "uploads.csv", "truth": out / "truth.csv", "rows": len(uploads), "users": users}
+
+
+def _uploads_of(rng) -> int:
+    return 1 + min(int(rng.poisson(MEAN_EXTRA_UPLOADS)), MAX_UPLOADS - 1)
+
+
+def non_fashion_photos() -> list[Path]:
+    """Photos that are not clothing and that nothing was fitted on: every flower photo, and the gear photos of
+    :data:`NON_FASHION_GEAR` outside the split the photo model's rejection rule was fitted on."""
+    from helpers.inputs import flower_photos
+    from helpers.studies import gear
+    from helpers.studies.clothing import config
+
+    table = pd.read_csv(gear.ensure_manifest())
+    keep = table["class"].isin(NON_FASHION_GEAR) & ~table["split"].isin(config.GEAR_FIT_SPLITS)
+    root = gear.dataset_dir()
+    return sorted(root / f for f in table.loc[keep, "file"]) + _photos(flower_photos.dataset_dir(),
+                                                                       flower_photos.CLASS_NAMES)
+
+
+def build_photo_day(out_dir, users: int = DEFAULT_PHOTO_USERS, seed: int = 0,
+                    favourite_share: float = FAVOURITE_SHARE) -> dict:
+    """The photo day (task ``clothing``) in ``out_dir``; see :func:`build`."""
+    from helpers.inputs import clothing_photos
+
+    out = Path(out_dir)
+    shutil.rmtree(out / "images", ignore_errors=True)
+    (out / "images").mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    table = pd.read_csv(clothing_photos.ensure_manifest())
+    val = table[table["split"] == "val"]
+    root = clothing_photos.dataset_dir()
+    names = clothing_photos.CLASS_NAMES
+    by_class = {c: sorted(root / f for f in val.loc[val["class"] == c, "file"]) for c in names}
+    junk = non_fashion_photos()
+    rows, truth = [], []
+    for u in range(users):
+        user = f"u{u:05d}"
+        fav = int(rng.integers(len(names)))
+        truth.append({"user_id": user, "favourite": names[fav]})
+        for _ in range(_uploads_of(rng)):
+            if rng.random() < NON_FASHION_SHARE:
+                rows.append((user, junk[int(rng.integers(len(junk)))], "non-fashion photo", "not fashion"))
+                continue
+            c = fav if rng.random() < favourite_share else int(rng.choice([k for k in range(len(names)) if k != fav]))
+            photos = by_class[names[c]]
+            rows.append((user, photos[int(rng.integers(len(photos)))], "clothing photo", names[c]))
+    _copy_photos(out, rows)
+    return _finish(out, rows, truth, rng, out / rows[0][1], users)
+
+
+def build(out_dir, users: int | None = None, seed: int = 0, favourite_share: float = FAVOURITE_SHARE,
+          task: str = "clothing") -> dict:
+    """Write the simulated day of ``task`` to ``out_dir`` (``DIR/uploads.csv``, ``DIR/truth.csv``, the images under
+    ``DIR/images/``); returns ``{"uploads": path, "truth": path, "rows": n, "users": n}``."""
+    if task not in TASKS:
+        raise ValueError(f"the simulated day is made for the tasks {', '.join(TASKS)}, not {task!r}")
+    users = (DEFAULT_PHOTO_USERS if task == "clothing" else DEFAULT_USERS) if users is None else users
+    if users < 1:
+        raise ValueError(f"users must be at least 1, not {users}")
+    make = build_photo_day if task == "clothing" else build_thumbnail_day
+    return make(out_dir, users=users, seed=seed, favourite_share=favourite_share)

@@ -1,4 +1,4 @@
-"""How the offers of a simulated day compare with the truth (notebook 10).
+"""How the offers of a simulated day compare with the truth (notebook 10), and the summary the report reads.
 
 The demo day (:mod:`helpers.studies.deployment.demo`) knows each user's favourite category and what each upload
 really is; these functions set the pipeline's outputs beside that truth.
@@ -65,3 +65,52 @@ def uploads_by_source(predictions: pd.DataFrame) -> pd.DataFrame:
     g["counted_share"] = (g["counted"] / g["uploads"]).round(3)
     g["label_accuracy"] = (g["right"] / (g["uploads"] - g["unreadable"])).round(3)
     return g.drop(columns="right")
+
+
+def _share(k: int, n: int) -> dict:
+    from helpers.evaluation.metrics import proportion_interval
+
+    lo, hi = proportion_interval(k, n)
+    return {"count": int(k), "of": int(n), "share": round(k / n, 4) if n else None,
+            "low": round(lo, 4) if n else None, "high": round(hi, 4) if n else None}
+
+
+def offer_scores(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """Per offer (and one row for all offers), as the pipeline makes them, against the truth: **precision** (of the
+    offers made, the share that is what the user's favourite deserves) and **coverage** (of the users whose favourite
+    deserves the offer, the share who got it), each with its 95 % Wilson interval over the simulated users."""
+    offered = sorted({o for o in rules["offers"].values() if o})
+    rows = {}
+    for offer in offered + ["all offers"]:
+        made = table["made"] if offer == "all offers" else table["offer"] == offer
+        deserve = table["deserved"].notna() if offer == "all offers" else table["deserved"] == offer
+        p, c = _share(int((made & table["right"]).sum()), int(made.sum())), _share(
+            int((deserve & table["right"]).sum()), int(deserve.sum()))
+        rows[offer] = {"offers made": p["of"], "right": p["count"], "precision": p["share"],
+                       "precision low": p["low"], "precision high": p["high"], "users who deserve it": c["of"],
+                       "coverage": c["share"], "coverage low": c["low"], "coverage high": c["high"]}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("offer")
+
+
+def wrong_per_1000(table: pd.DataFrame) -> dict:
+    """Wrong offers per 1,000 offers made, with the 95 % interval (users whose offer is not what they deserve)."""
+    made = table[table["made"]]
+    s = _share(int((~made["right"]).sum()), len(made))
+    return {"wrong": s["count"], "offers": s["of"], **{k: round(1000 * s[k], 1) for k in ("share", "low", "high")}}
+
+
+def day_summary(table: pd.DataFrame, predictions: pd.DataFrame, rules: dict, favourite_share: float) -> dict:
+    """What a simulated day says, for the results file that the report reads: users, uploads, offers made,
+    precision and coverage per offer with intervals, wrong offers per 1,000, and what the pipeline set aside."""
+    scores = offer_scores(table, rules)
+    by_source = uploads_by_source(predictions)
+    return {"favourite_share": favourite_share, "users": int(len(table)), "uploads": int(len(predictions)),
+            "offers_made": int(table["made"].sum()),
+            "offers": {o: {k.replace(" ", "_"): (None if pd.isna(v) else (int(v) if k in ("offers made", "right",
+                                                   "users who deserve it") else float(v))) for k, v in r.items()}
+                       for o, r in scores.iterrows()},
+            "wrong_per_1000": wrong_per_1000(table),
+            "no_offer": {k: int(v) for k, v in no_offer_reasons(table).items()},
+            "by_source": {s: {"uploads": int(r["uploads"]), "unreadable": int(r["unreadable"]),
+                              "rejected": int(r["rejected"]), "counted": int(r["counted"])}
+                          for s, r in by_source.iterrows()}}

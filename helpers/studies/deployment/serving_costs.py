@@ -2,7 +2,7 @@
 
 The arithmetic is on paper and says its assumptions: uploads are scored in a nightly batch window, the measured
 end-to-end throughput per core holds on each added core (Ray scales by adding workers; the 1 → 2 worker measurement
-on this machine checks it), and a margin covers retries and uneven load.
+on this machine checks it), a margin covers retries and uneven load, and a core-hour costs :data:`CORE_HOUR_PRICE`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ SECONDS_PER_HOUR = 3600
 #: The nightly batch window and the head-room kept on top of the measured rate.
 WINDOW_HOURS = (24, 4)
 MARGIN = 1.5
+#: An assumption, said wherever a cost is printed: the on-demand price of one cloud CPU core for one hour
+#: (general-purpose instances of the large clouds list 0.03-0.05 US dollars per vCPU-hour).
+CORE_HOUR_PRICE = 0.04
+CURRENCY = "USD"
 
 
 def cores_needed(uploads_per_day: float, images_per_second_per_core: float, window_hours: float = 24,
@@ -45,19 +49,38 @@ def scaling_efficiency(rate_one: float, rate_two: float) -> float:
     return rate_two / rate_one / 2
 
 
-def check_benchmark(bench: dict, model: str, weights_sha256: str) -> dict:
-    """``bench`` (the pipeline's benchmark) when it measured ``model`` with these weights; otherwise a clear error:
-    a serving cost must be measured on the deployed model, not on one it replaced."""
-    if bench.get("model") != model or bench.get("weights_sha256") != weights_sha256:
-        raise HelpersError(f"{paths.display_path(THROUGHPUT_JSON)} measured {bench.get('model')!r}, but the deployed "
-                           f"model is {model!r} (or its weights changed since): measure it again "
-                           "(.venv/bin/python benchmarks/offers_throughput.py)")
-    return bench
+def check_benchmark(bench: dict, task: str, model: str, weights_sha256: str) -> dict:
+    """The pipeline benchmark's entry for ``task`` (with the ``machine`` it ran on) when it measured ``model`` with
+    these weights; otherwise a clear error: a serving cost must be measured on the deployed model, not on one it
+    replaced."""
+    entry = (bench.get("tasks") or {}).get(task) or {}
+    if entry.get("model") != model or entry.get("weights_sha256") != weights_sha256:
+        raise HelpersError(f"{paths.display_path(THROUGHPUT_JSON)} measured {entry.get('model')!r} for {task!r}, but "
+                           f"the deployed model is {model!r} (or its weights changed since): measure it again "
+                           f"(.venv/bin/python benchmarks/offers_throughput.py --tasks {task})")
+    return {**entry, "machine": bench["machine"]}
 
 
-def read_benchmark(model: str, weights_sha256: str, path=None) -> dict | None:
-    """The pipeline's benchmark of the deployed ``model`` (:func:`check_benchmark`), or ``None`` before it ran."""
+def read_benchmark(task: str, model: str, weights_sha256: str, path=None) -> dict | None:
+    """The pipeline's benchmark of ``task``'s deployed ``model`` (:func:`check_benchmark`), or ``None`` before it
+    ran."""
     path = path or THROUGHPUT_JSON
     if not path.is_file():
         return None
-    return check_benchmark(json.loads(path.read_text()), model, weights_sha256)
+    return check_benchmark(json.loads(path.read_text()), task, model, weights_sha256)
+
+
+def day_cost(uploads_per_day: float, images_per_second_per_core: float, margin: float = MARGIN,
+             price_per_core_hour: float = CORE_HOUR_PRICE) -> dict:
+    """Core-hours and money for one day of uploads at the measured rate per core, with ``margin``."""
+    core_hours = margin * uploads_per_day / images_per_second_per_core / SECONDS_PER_HOUR
+    return {"uploads": uploads_per_day, "core_hours": core_hours, "cost": core_hours * price_per_core_hour}
+
+
+def cost_table(images_per_second_per_core: float, volumes=(1e6, 1e8), margin: float = MARGIN) -> pd.DataFrame:
+    """Per daily volume: cores for a 24-hour and a 4-hour window, core-hours and cost of the day."""
+    cores = cores_table(images_per_second_per_core, volumes, margin=margin)
+    rows = [day_cost(v, images_per_second_per_core, margin) for v in volumes]
+    cores["core-hours per day"] = [round(r["core_hours"], 1) for r in rows]
+    cores[f"cost per day ({CURRENCY})"] = [round(r["cost"], 2) for r in rows]
+    return cores

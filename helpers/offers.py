@@ -3,7 +3,7 @@
     python -m helpers.offers score UPLOADS --out DIR [--task fashion|clothing] [--engine local|ray] [--address ADDR]
                                                      [--model NAME]
     python -m helpers.offers demo DIR [--task clothing|fashion] [--users N] [--seed S]
-    python -m helpers.offers export DIR [--model NAME]
+    python -m helpers.offers export DIR [--task clothing|fashion] [--model NAME]
 
 ``score``: UPLOADS is a CSV or Parquet table with columns ``user_id`` and ``image`` (a path, absolute or relative to
 the table's folder; other columns are carried through). It writes ``DIR/predictions.parquet`` (one row per upload),
@@ -56,7 +56,8 @@ def _main(argv=None) -> int:
     d.add_argument("--seed", type=int, default=0)
     e = sub.add_parser("export", help="export the deployed model for engineers (.keras + SavedModel)")
     e.add_argument("dir", metavar="DIR")
-    e.add_argument("--model", help="saved model name (default: the deployed one)")
+    e.add_argument("--task", choices=("clothing", "fashion"), default="clothing", help="photos (default) or thumbnails")
+    e.add_argument("--model", help="saved model name (default: the task's deployed one)")
     args = ap.parse_args(argv)
     if args.command == "score":
         from helpers.serving import batch
@@ -74,7 +75,7 @@ def _main(argv=None) -> int:
     else:
         from helpers.serving import export
 
-        print(json.dumps(export.export(args.dir, args.model), indent=1))
+        print(json.dumps(export.export(args.dir, args.model, task=args.task), indent=1))
     return 0
 
 

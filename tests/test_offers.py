@@ -175,6 +175,9 @@ def test_local_run_outputs_errors_and_identical_rerun(pipeline):
     assert by_user.loc["carol", "reason"] == "none of 2 images could be read"
     assert "held back" in by_user.loc["dave", "reason"] and by_user.loc["frank", "reason"].endswith("2 needed")
     assert run["rows"] == len(p) and run["unreadable"] == 3 and run["engine"] == "local" and run["parts"] == 4
+    # the task (taken from the model when only the model is named), the runtime and the rule file are recorded
+    assert run["task"] == "fashion" and run["runtime"] == "keras" and run["rules_file"] == f"rules_{MODEL}.json"
+    assert set(p["task"]) == {"fashion"} and set(p["rules_version"]) == {run["rules_version"]}
     assert not (out / batch.PARTS).exists()
     first = {f: (out / f).read_bytes() for f in ("predictions.parquet", "offers.csv")}
     batch.run(uploads, out, model_name=MODEL, chunk_rows=5, progress=False)
@@ -331,6 +334,46 @@ def test_ray_engine_gives_the_local_engine_s_rows(pipeline, ray_local):
         assert (pipeline / "local" / f).read_bytes() == (pipeline / "ray" / f).read_bytes()
 
 
+def test_photos_are_the_default_task_and_a_model_must_match_its_task(pipeline):
+    from helpers.core.errors import WeightsNotFoundError
+    from helpers.serving import rules, scoring
+
+    assert scoring.DEFAULT_TASK == "clothing" and scoring.RUNTIMES["clothing"] == "tflite"
+    with pytest.raises(WeightsNotFoundError, match="'clothing'"):  # the test's weights hold no photo model
+        scoring.Scorer()
+    with pytest.raises(HelpersError, match="classifies 'fashion', not 'clothing'"):
+        scoring.Scorer(MODEL, task="clothing")
+    with pytest.raises(HelpersError, match="serves the tasks"):
+        scoring.Scorer(MODEL, task="flowers")
+    r = rules.load_rules(MODEL)
+    other = {k: v for k, v in r.items() if k not in ("version", "sha256")}
+    other["classes"] = list(reversed(other["classes"]))
+    path = rules.write_rules(other, pipeline / "reordered.json")
+    with pytest.raises(rules.RulesError, match="other categories"):
+        scoring.Scorer(MODEL, rules_file=path)
+    r = _cli(["score", pipeline / "u.csv", "--out", pipeline / "out", "--task", "flowers"])
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_tflite_runtime_gives_the_keras_rows(pipeline):
+    """The photo task's runtime (TensorFlow Lite, the converted model carried in the scorer's spec) gives the
+    labels, verdicts and counts of the Keras runtime; a scorer rebuilt from the spec (a Ray worker) gives the same
+    bytes."""
+    from helpers.serving import scoring
+
+    uploads = write_uploads(pipeline / "day", USERS)
+    frame = pd.read_csv(uploads)
+    keras_rows = scoring.Scorer(MODEL).score(frame, pipeline / "day")
+    lite = scoring.Scorer(MODEL, runtime="tflite")
+    assert lite.info["runtime"] == "tflite" and lite.spec()["tflite"][:8]
+    lite_rows = lite.score(frame, pipeline / "day")
+    for c in ("label", "in_domain", "counts", "error", "task"):
+        pd.testing.assert_series_equal(keras_rows[c], lite_rows[c])
+    assert np.nanmax(np.abs(keras_rows["confidence"] - lite_rows["confidence"])) <= 2e-4
+    worker = scoring.Scorer.from_spec(lite.spec())
+    pd.testing.assert_frame_equal(worker.score(frame, pipeline / "day"), lite_rows)
+
+
 def test_demo_day_is_deterministic_and_complete(tmp_path):
     from helpers.core import paths
 
@@ -339,7 +382,7 @@ def test_demo_day_is_deterministic_and_complete(tmp_path):
         pytest.skip("the demo needs ../shared (Fashion-MNIST, gear and flower photos)")
     env = {"HELPERS_SHARED_DIR": str(shared)}
     for d in ("a", "b"):
-        r = _cli(["demo", tmp_path / d, "--users", 12, "--seed", 3], env=env)
+        r = _cli(["demo", tmp_path / d, "--task", "fashion", "--users", 12, "--seed", 3], env=env)
         assert r.returncode == 0, r.stderr[-800:]
     a, b = (tmp_path / d / "uploads.csv" for d in ("a", "b"))
     assert a.read_bytes() == b.read_bytes()
@@ -350,3 +393,27 @@ def test_demo_day_is_deterministic_and_complete(tmp_path):
     assert up["source"].str.startswith("broken file").sum() == 4
     present = [(tmp_path / "a" / i).is_file() for i in up["image"]]
     assert sum(not p for p in present) == 1  # only the deliberately missing file
+
+
+def test_photo_day_is_deterministic_and_made_of_validation_photos(tmp_path):
+    from helpers.core import paths
+
+    shared = paths.REPO_ROOT.parent / "shared"
+    if not (shared / "datasets" / "clothing_photos").is_dir():
+        pytest.skip("the photo day needs ../shared (clothing, gear and flower photos)")
+    env = {"HELPERS_SHARED_DIR": str(shared)}
+    for d in ("a", "b"):
+        r = _cli(["demo", tmp_path / d, "--users", 15, "--seed", 1], env=env)  # clothing: the default
+        assert r.returncode == 0, r.stderr[-800:]
+    a = tmp_path / "a" / "uploads.csv"
+    assert a.read_bytes() == (tmp_path / "b" / "uploads.csv").read_bytes()
+    up = pd.read_csv(a)
+    from helpers.inputs import clothing_photos
+
+    manifest = pd.read_csv(clothing_photos.ensure_manifest())
+    val_names = set(manifest.loc[manifest["split"] == "val", "file"].map(lambda f: f.split("/")[-1]))
+    photos = up[up["source"] == "clothing photo"]
+    assert len(photos) > 50 and photos["image"].map(lambda f: f.split("/")[-1]).isin(val_names).all()
+    assert set(photos["true_label"]) <= set(clothing_photos.CLASS_NAMES)
+    assert up["source"].str.startswith("broken file").sum() == 4
+    assert set(pd.read_csv(tmp_path / "a" / "truth.csv")["favourite"]) <= set(clothing_photos.CLASS_NAMES)

@@ -1,8 +1,10 @@
 """The deployed model for engineers, loadable without ``helpers``: a ``.keras`` file and a TensorFlow SavedModel.
 
-The exported model takes a batch of Fashion-MNIST-style images -- ``(N, 28, 28, 1)``, grey levels 0-255, a light
-item on a dark background (``helpers.inputs.images.to_fashion_mnist_style`` turns a photo into one; it needs only
-numpy and Pillow) -- and returns *calibrated* class probabilities: the input scaling and the temperature are built
+The exported model takes a batch of prepared images -- for the photo model (task ``clothing``, the default),
+``(N, 224, 224, 3)`` RGB photos framed as a centred square (:func:`helpers.inputs.clothing_photos.frame`); for the
+thumbnail model (``fashion``), Fashion-MNIST-style images ``(N, 28, 28, 1)``, grey levels 0-255, a light item on a dark
+background (``helpers.inputs.images.to_fashion_mnist_style`` turns a photo into one; it needs only numpy and
+Pillow) -- and returns *calibrated* class probabilities: the input scaling and the temperature are built
 into the graph, and the training-only augmentation layers are left out, so only standard Keras layers remain.
 ``export.json`` beside the files lists the class names, the temperature, the source weights' sha256 and how to
 load each file.
@@ -43,13 +45,19 @@ def inference_model(model, temperature: float):
     return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(z), name=f"{model.name}_serving")
 
 
-def export(out_dir, model_name: str | None = None) -> dict:
-    """Write ``<name>.keras``, the SavedModel folder ``<name>_savedmodel/`` and ``export.json`` to ``out_dir``."""
+#: What each task's exported model takes.
+INPUTS = {"clothing": "RGB levels 0-255, the photo framed as a centred square (helpers.inputs.clothing_photos.frame)",
+          "fashion": "grey levels 0-255, light item on a dark background"}
+
+
+def export(out_dir, model_name: str | None = None, task: str = "clothing") -> dict:
+    """Write ``<name>.keras``, the SavedModel folder ``<name>_savedmodel/`` and ``export.json`` to ``out_dir``
+    (``model_name``: default, ``task``'s deployed model)."""
     from helpers.inputs import tasks
     from helpers.models.saved_models import load, temperature_of
     from helpers.serving.classify import best_model_name
 
-    name = model_name or best_model_name("fashion")
+    name = model_name or best_model_name(task)
     model, record = load(name)
     serving = inference_model(model, temperature_of(record))
     out = Path(out_dir)
@@ -66,7 +74,8 @@ def export(out_dir, model_name: str | None = None) -> dict:
         tf.get_logger().setLevel(level)
     info = {"model": name, "weights_sha256": record["sha256"], "task": record["task"],
             "classes": tasks.get(record["task"]).class_names, "temperature": temperature_of(record),
-            "input": "float32 (N, 28, 28, 1), grey levels 0-255, light item on a dark background",
+            "input": f"float32 (N, {', '.join(str(d) for d in model.input_shape[1:])}), "
+                     + INPUTS.get(record["task"], "prepared as the task prepares its images"),
             "output": "calibrated class probabilities (N, classes)",
             "keras": {"file": keras_file.name, "load": f"keras.saving.load_model('{keras_file.name}')"},
             "saved_model": {"folder": saved.name,

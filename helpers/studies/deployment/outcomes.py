@@ -114,3 +114,10 @@ def day_summary(table: pd.DataFrame, predictions: pd.DataFrame, rules: dict, fav
             "by_source": {s: {"uploads": int(r["uploads"]), "unreadable": int(r["unreadable"]),
                               "rejected": int(r["rejected"]), "counted": int(r["counted"])}
                           for s, r in by_source.iterrows()}}
+
+
+def junk_that_counts(predictions: pd.DataFrame, source: str = "non-fashion photo") -> pd.Series:
+    """The non-fashion uploads that the rejection rule kept *and* that counted toward an offer, by the label they
+    got: the offers that junk would dilute."""
+    p = predictions[(predictions["source"] == source) & predictions["counts"]]
+    return p["label"].value_counts().sort_index().rename("non-fashion uploads counted")

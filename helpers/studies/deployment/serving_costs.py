@@ -84,3 +84,20 @@ def cost_table(images_per_second_per_core: float, volumes=(1e6, 1e8), margin: fl
     cores["core-hours per day"] = [round(r["core_hours"], 1) for r in rows]
     cores[f"cost per day ({CURRENCY})"] = [round(r["cost"], 2) for r in rows]
     return cores
+
+
+def speed_table(benches: dict) -> pd.DataFrame:
+    """Images per second of each task's benchmark (columns): the model alone as the pipeline runs it, the local
+    engine on the task's day, Ray with 1 and 2 workers."""
+    rows = {"model alone": "model_only_images_per_second", "pipeline, local": "local",
+            "pipeline, Ray, 1 worker": "ray_1_worker", "pipeline, Ray, 2 workers": "ray_2_workers"}
+    out = {}
+    for task, b in benches.items():
+        col = f"{task} ({b['model']}, {b['runtime']})"
+        out[col] = {k: (b[v] if isinstance(b[v], (int, float)) else b[v]["images_per_second"]) for k, v in rows.items()}
+    return pd.DataFrame(out)
+
+
+def per_core(bench: dict) -> float:
+    """Uploads per second per core: the local engine on the task's day, over the machine's cores."""
+    return bench["local"]["images_per_second"] / bench["machine"]["cpus"]

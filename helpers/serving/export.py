@@ -22,11 +22,46 @@ TRAINING_ONLY = ("RandomShift", "RandomErasing", "RandomFlip", "RandomTranslatio
                  "Dropout", "GaussianNoise")
 
 
+#: Backbones whose ``preprocess_input`` is ``pixels / 127.5 - 1``: exported as a standard ``Rescaling`` layer, not
+#: the model's Python ``Lambda`` (which a ``.keras`` file can only load with ``safe_mode=False``).
+SCALED_TO_PLUS_MINUS_ONE = ("mobilenet_v2",)
+
+
+def transfer_inference_model(model, temperature: float):
+    """The serving copy of a transfer model (pixels -> resizing -> backbone -> pooling -> head): its ``preprocess``
+    Lambda replaced by the equivalent ``Rescaling``, the head's training-only layers left out, and
+    ``softmax(logits / temperature)`` as its output; weights are shared."""
+    import keras
+
+    from helpers.evaluation import out_of_domain
+
+    backbone = next((layer for layer in model.layers if type(layer).__name__ == "Functional"
+                     and layer.name != "head"), None)
+    if backbone is None or not backbone.name.startswith("mobilenetv2"):
+        raise HelpersError(f"model {model.name!r}: only MobileNetV2 transfer models can be exported without their "
+                           f"Python preprocessing ({', '.join(SCALED_TO_PLUS_MINUS_ONE)}).")
+    inputs = keras.Input(model.input_shape[1:], name="pixels")
+    x = model.get_layer("upscale")(inputs)
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="preprocess")(x)
+    x = model.get_layer("pool")(backbone(x))
+    for layer in model.get_layer("head").layers[1:-1]:
+        if type(layer).__name__ not in TRAINING_ONLY:
+            x = layer(x)
+    out = out_of_domain.output_layer(model)
+    logits = keras.layers.Dense(out.units, name="logits")
+    z = logits(x)
+    logits.set_weights(out.get_weights())
+    z = keras.layers.Rescaling(1.0 / float(temperature), name="temperature")(z)
+    return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(z), name=f"{model.name}_serving")
+
+
 def inference_model(model, temperature: float):
     """A copy of ``model`` (a chain of layers ending in a softmax ``Dense`` named ``output``) with the
     training-only layers removed and ``softmax(logits / temperature)`` as its output; weights are shared."""
     import keras
 
+    if any(layer.name == "head" for layer in model.layers):
+        return transfer_inference_model(model, temperature)
     layers = model.layers[1:]
     if any(len(getattr(layer, "_inbound_nodes", [])) > 1 for layer in layers) or not layers or \
             layers[-1].name != "output":
@@ -64,12 +99,23 @@ def export(out_dir, model_name: str | None = None, task: str = "clothing") -> di
     out.mkdir(parents=True, exist_ok=True)
     keras_file, saved = out / f"{name}.keras", out / f"{name}_savedmodel"
     serving.save(keras_file)
+    import keras
     import tensorflow as tf
+
+    # the SavedModel is exported from the saved file, reloaded: a serving model that shares its layers (a transfer
+    # model's backbone) with the training model exports mismatched weights otherwise
+    serving = keras.saving.load_model(keras_file)
 
     level = tf.get_logger().level
     tf.get_logger().setLevel("ERROR")  # not "INFO: Assets written to <the machine's path>"
     try:
-        serving.export(str(saved), format="tf_saved_model", verbose=False)
+        # an explicit endpoint in inference mode: the default one let a nested backbone's batch normalisation
+        # use the batch's statistics
+        archive = keras.export.ExportArchive()
+        archive.track(serving)
+        archive.add_endpoint(name="serve", fn=lambda x: serving(x, training=False),
+                             input_signature=[tf.TensorSpec((None, *serving.input_shape[1:]), tf.float32)])
+        archive.write_out(str(saved), verbose=False)
     finally:
         tf.get_logger().setLevel(level)
     info = {"model": name, "weights_sha256": record["sha256"], "task": record["task"],

@@ -2,10 +2,14 @@
 
     python -m helpers.report management        # or: make report
 
-Page 1 is the decision: what to approve (the pilot), the offers per category with a traffic light, the images a
-user needs, the expected wrong offers and the serving cost; the later sections support it in plain words. Reads
-the saved models' records (``weights/*.json``), notebook 06's summary and picture of the deployed model
-(``results/error_analysis/``), notebook 05's summary, the inference and offers-pipeline benchmarks
+Page 1 is the decision, on users' **photos**: the pilot to approve, the photo model that serves and why the
+thumbnail model cannot, its accuracy and the expected wrong offers with their ranges, the pilot's size, duration,
+staff cost and go/no-go threshold, and the running cost; then the traffic-light table per offer, as the offers
+pipeline produces it on the test photos (rejection rule included, ranges for precision and coverage). The later
+sections follow the CRISP-DM phases (business understanding, data understanding, data preparation, modelling,
+evaluation, deployment) in plain words, with the thumbnail study as the benchmark it is. Reads the saved models'
+records (``weights/*.json``), notebook 06's summary (thumbnails), the photo results of notebooks 06, 10 and 11
+(``results/offers/``, ``results/clothing/``), notebook 05's summary, the inference and offers-pipeline benchmarks
 (``benchmarks/results/``), the flower study's results and the gear study's records; draws the figure of models;
 fills ``reports/templates/report.typ`` (typst). No number is typed in the template, and the same inputs give the
 same bytes (the PDF is dated by the newest record).

@@ -12,6 +12,7 @@ sha256), so a retrained model is never served from an old conversion.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -26,6 +27,38 @@ def cache_path(record: dict) -> Path:
     return paths.data_dir() / "cache" / "tflite" / f"{record['name']}_{record['sha256'][:12]}.tflite"
 
 
+@contextlib.contextmanager
+def _output_silenced():
+    """Descriptors 1 and 2, Python's streams and TensorFlow's logger quiet for the block."""
+    import io
+    import logging
+    import sys
+
+    from helpers.core.repro import _stderr_fd_silenced
+
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout
+        saved = None
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if saved is not None:
+        os.dup2(devnull, 1)
+    level = logging.getLogger("tensorflow").level
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    try:
+        with _stderr_fd_silenced(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.getLogger("tensorflow").setLevel(level)
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+        os.close(devnull)
+
+
 def convert(model, record: dict) -> Path:
     """The model's feature part as ``.tflite`` (float32 pixels -> pooled features), built when missing: exported as
     a SavedModel by Keras first, so that its weights are frozen into the file."""
@@ -36,7 +69,8 @@ def convert(model, record: dict) -> Path:
 
     from helpers.evaluation import out_of_domain
 
-    with tempfile.TemporaryDirectory() as tmp:
+    # the export and the converter log to both descriptors (below Python): nothing of it belongs in a notebook
+    with tempfile.TemporaryDirectory() as tmp, _output_silenced():
         out_of_domain.feature_model(model).export(f"{tmp}/saved_model", format="tf_saved_model", verbose=False)
         blob = tf.lite.TFLiteConverter.from_saved_model(f"{tmp}/saved_model").convert()
     path.parent.mkdir(parents=True, exist_ok=True)

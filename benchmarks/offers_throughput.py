@@ -11,7 +11,8 @@ thumbnails score in seconds) is scored
   Python process each with TensorFlow and the model -- is counted once per run), best of ``--repeats``;
 
 and the task's deployed model alone is timed on the day's prepared images, as the pipeline runs it (``clothing``:
-TensorFlow Lite, one photo per call; ``fashion``: Keras in batches of 512), without decoding, rules or writing.
+TensorFlow Lite, one photo per call; ``fashion``: Keras in batches of 512; the rejection score included), without
+decoding, the per-user rules or writing.
 The photo day's images are decoded at their full size (the photos are 320-400 px; the pipeline frames them to 224).
 Images per second are rows scored over the scoring time (reading images, predicting, writing the parts); the
 wall time adds the start-up and the final merge and offers. Results go to
@@ -48,17 +49,23 @@ def _best(runs: list[dict]) -> dict:
             "all_runs_images_per_second": [r["images_per_second"] for r in runs]}
 
 
-def model_alone(task: str, files: list[Path], n: int = 1024) -> float:
-    """The deployed model of ``task`` alone on the prepared images of ``files`` (images/s, best of 3), run as the
-    pipeline's :class:`~helpers.serving.scoring.Scorer` runs it."""
+#: Prepared images timed for the model alone: TensorFlow Lite runs one photo per call (a few seconds for 256).
+MODEL_ALONE_IMAGES = {"keras": 1024, "tflite": 256}
+
+
+def model_alone(task: str, files: list[Path]) -> float:
+    """The deployed model of ``task`` on the prepared images of ``files`` (images/s, best of 3), run as the
+    pipeline's :class:`~helpers.serving.scoring.Scorer` runs it: the network and the rejection score, without
+    decoding, the per-user rules or writing."""
     import numpy as np
 
     from helpers.inputs.images import open_rgb
     from helpers.serving.scoring import Scorer
 
     scorer = Scorer(task=task, threads=1)
+    n = MODEL_ALONE_IMAGES[scorer.runtime]
     x = np.stack([scorer.task.prepare(open_rgb(f), scorer.record.get("input_shape")) for f in files]).astype(np.float32)
-    x = np.concatenate([x] * max(1, -(-n // len(x))))[:n if scorer.lite is None else n // 4]
+    x = np.concatenate([x] * max(1, -(-n // len(x))))[:n]
     scorer.predict_arrays(x[:8])  # warm-up
     best = 0.0
     for _ in range(3):

@@ -17,21 +17,23 @@ DEFAULT_SEED = 42
 
 
 @contextlib.contextmanager
-def _stderr_fd_silenced():
-    """Send file descriptor 2 to /dev/null (C++ libraries write there directly, below Python)."""
+def fd_silenced(fd: int = 2):
+    """Send file descriptor ``fd`` (2: stderr, 1: stdout) to /dev/null: C++ libraries write there directly, below
+    Python."""
+    stream = sys.stderr if fd == 2 else sys.stdout
     try:
-        saved = os.dup(2)
-    except OSError:  # no real stderr (some embedded interpreters)
+        saved = os.dup(fd)
+    except OSError:  # no real descriptor (some embedded interpreters)
         yield
         return
-    sys.stderr.flush()
+    stream.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
+    os.dup2(devnull, fd)
     try:
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
+        stream.flush()
+        os.dup2(saved, fd)
         os.close(saved)
         os.close(devnull)
 
@@ -49,7 +51,7 @@ def quiet_tensorflow() -> None:
     logging.getLogger("absl").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="keras.src.trainers.data_adapters")
     if os.environ["KERAS_BACKEND"] == "tensorflow" and "tensorflow" not in sys.modules:
-        with _stderr_fd_silenced():
+        with fd_silenced(2):
             try:
                 import tensorflow as tf
                 tf.constant(1.0) + 1.0  # first op: loads the remaining kernels (and their notices)

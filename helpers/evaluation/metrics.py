@@ -69,3 +69,13 @@ def proportion_interval(successes: int, n: int, level: float = 0.95) -> tuple[fl
         return float("nan"), float("nan")
     lo, hi = proportion_confint(int(successes), int(n), alpha=1 - level, method="wilson")
     return float(lo), float(hi)
+
+
+def share_interval(successes: int, n: int, digits: int = 4) -> dict:
+    """``{"count", "of", "share", "low", "high"}``: a proportion and its 95 % Wilson interval
+    (:func:`proportion_interval`), rounded to ``digits``; share and bounds are ``None`` when ``n`` is 0."""
+    if not n:
+        return {"count": int(successes), "of": 0, "share": None, "low": None, "high": None}
+    lo, hi = proportion_interval(successes, n)
+    return {"count": int(successes), "of": int(n), "share": round(successes / n, digits), "low": round(lo, digits),
+            "high": round(hi, digits)}

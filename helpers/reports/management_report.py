@@ -105,7 +105,6 @@ def report_data(records: dict | None = None, summary: dict | None = None, study:
     out["gear"] = _gear(records)
     out["resnet_weights"] = False  # ResNet50's ImageNet weights cannot be downloaded offline (models.backbones)
     out["photo"] = photo_pilot(throughput if throughput is not None else _read_json(THROUGHPUT_JSON))
-    out["thumbnail_flowers"] = out["photo"]["flowers"]["fashion"]
     return out
 
 

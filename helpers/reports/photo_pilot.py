@@ -24,13 +24,6 @@ def _required(path: Path, notebook: str) -> dict:
     return json.loads(path.read_text())
 
 
-def _interval(k: int, n: int) -> dict:
-    from helpers.evaluation.metrics import proportion_interval
-
-    lo, hi = proportion_interval(k, n)
-    return {"count": k, "of": n, "share": k / n, "low": lo, "high": hi}
-
-
 def light(precision: dict, coverage: dict, target: float, min_coverage: float) -> str:
     """Green: both 95 % intervals clear their bar; amber: the figures meet their bar but an interval reaches below
     it (within noise); red: a figure misses its bar."""
@@ -43,10 +36,16 @@ def photo_pilot(bench: dict | None) -> dict:
     """Everything page 1 says about photos, from the photo model's record and the results of notebooks 06, 10 and 11
     and the pipeline's benchmark: accuracy, the per-offer table (test photos through the pipeline), the simulated
     days, junk, the pilot plan and the running cost. Refuses results of another model or rule version."""
+    import pandas as pd
+
+    from helpers.evaluation import out_of_domain
+    from helpers.evaluation.metrics import share_interval
+    from helpers.inputs import clothing_photos
     from helpers.serving import rules as offer_rules
     from helpers.serving.classify import best_model_name
     from helpers.studies import launch
-    from helpers.studies.deployment import days, pilot
+    from helpers.studies.clothing import config as clothing_config
+    from helpers.studies.deployment import days, demo, pilot
     from helpers.studies.deployment import serving_costs as costs
 
     name = best_model_name(PHOTO_TASK)
@@ -63,45 +62,38 @@ def photo_pilot(bench: dict | None) -> dict:
     rejection = _required(CLOTHING_RESULTS / "rejection.json", "11_real_photos")
     thumb = _required(CLOTHING_RESULTS / "thumbnail_model.json", "11_real_photos")
     t = record["metrics"]["test"]
-    accuracy = _interval(round(t["accuracy"] * t["n"]), t["n"])
+    accuracy = share_interval(round(t["accuracy"] * t["n"]), t["n"], digits=6)  # printed to 0.1 %: no double rounding
     target, min_cov = launch.TARGET, launch.MIN_COVERAGE
     rows = [{"offer": o, "categories": r["categories"], "precision": r["precision"], "coverage": r["coverage"],
              "images": rules["min_images"].get(o), "light": light(r["precision"], r["coverage"], target, min_cov)}
             for o, r in test["offers"].items()]
     held = [{"offer": c, "photos": h["photos"]} for c, h in test["held"].items()]
     shares = [{"share": float(k), **v} for k, v in sorted(sims["days"].items())]
-    head = next(d for d in shares if abs(d["share"] - 0.7) < 1e-9)
+    head = next(d for d in shares if abs(d["share"] - demo.FAVOURITE_SHARE) < 1e-9)  # the demo's own day
     plan = pilot.pilot_plan(head["wrong_per_1000"]["high"] / 1000, head["offers_made"] / head["users"])
     serving = None
     if bench:
         b = costs.check_benchmark(bench, PHOTO_TASK, name, record["sha256"])
         rate = costs.per_core(b)
         serving = {"photos_per_second": b["local"]["images_per_second"], "model_alone": b["model_only_images_per_second"],
-                   "per_core": rate, "cpus": b["machine"]["cpus"], "margin": costs.MARGIN, "measured": b["measured"],
+                   "per_core": rate, "cpus": b["machine"]["cpus"], "margin": costs.MARGIN,
                    "price": costs.CORE_HOUR_PRICE, "currency": costs.CURRENCY, "windows": list(costs.WINDOW_HOURS),
-                   "ray_scaling": b["ray_scaling_1_to_2"],
-                   "days": [{**costs.day_cost(v, rate), **{f"h{w}": costs.cores_needed(v, rate, w)
-                                                          for w in costs.WINDOW_HOURS}} for v in (1e6, 1e8)]}
-    fl = flowers[PHOTO_TASK]
+                   "days": costs.cost_rows(rate)}
+    counted = flowers[PHOTO_TASK]["counted_by_label"]
+    top = max(counted, key=counted.get) if counted else None
     earlier = record.get("notes", {}).get("earlier_final_models", [])
-    import pandas as pd
-
-    from helpers.evaluation import out_of_domain
-    from helpers.inputs import clothing_photos
-    from helpers.studies.clothing import config as clothing_config
-
     splits = pd.read_csv(clothing_photos.ensure_manifest())["split"].value_counts()
     return {"model": name, "val": record["metrics"]["val"]["accuracy"], "accuracy": accuracy,
-            "val_photos": record["metrics"]["val"]["n"], "earlier_tests": [e["test_accuracy"] for e in earlier],
+            "earlier_tests": [e["test_accuracy"] for e in earlier],
             "thumbnail": {"model": thumb["model"], "photos": thumb["photos"], "kept": thumb["kept"],
                           "top_label": max(thumb["labels"], key=thumb["labels"].get),
                           "top_share": max(thumb["labels"].values())},
             "rows": rows, "held": held, "target": target, "min_coverage": min_cov, "test_photos": test["photos"],
             "test_kept": test["kept"], "shares": shares, "head": head, "pilot": plan, "serving": serving,
             "flowers": flowers, "flowers_rejected": rejection["flowers_rejected"],
-            "flowers_counted_top": max(fl["counted_by_label"], key=fl["counted_by_label"].get)
-            if fl["counted_by_label"] else None,
-            "gear_junk_rejected": rejection["gear_junk_rejected"], "val_kept": rejection["val_kept"],
+            # the label most flowers that get through count as, and the offer that label feeds
+            "flowers_counted_top": top, "flowers_counted_offer": rules["offers"].get(top) if top else None,
+            "gear_junk_rejected": rejection["gear_junk_rejected"],
             "garments": [{"class": c.replace("_", " "), **g} for c, g in rejection["gear_garments"].items()],
             "rules_version": version, "splits": {k: int(v) for k, v in splits.items()},
             "classes": len(clothing_photos.CLASS_NAMES), "goal": clothing_config.GOAL,

@@ -27,6 +27,17 @@ TRAINING_ONLY = ("RandomShift", "RandomErasing", "RandomFlip", "RandomTranslatio
 SCALED_TO_PLUS_MINUS_ONE = ("mobilenet_v2",)
 
 
+def _calibrated(model, inputs, features, out, temperature: float):
+    """The serving model's end: ``out``'s weights as logits, divided by ``temperature``, then the softmax."""
+    import keras
+
+    logits = keras.layers.Dense(out.units, name="logits")
+    z = logits(features)
+    logits.set_weights(out.get_weights())
+    z = keras.layers.Rescaling(1.0 / float(temperature), name="temperature")(z)
+    return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(z), name=f"{model.name}_serving")
+
+
 def transfer_inference_model(model, temperature: float):
     """The serving copy of a transfer model (pixels -> resizing -> backbone -> pooling -> head): its ``preprocess``
     Lambda replaced by the equivalent ``Rescaling``, the head's training-only layers left out, and
@@ -47,12 +58,7 @@ def transfer_inference_model(model, temperature: float):
     for layer in model.get_layer("head").layers[1:-1]:
         if type(layer).__name__ not in TRAINING_ONLY:
             x = layer(x)
-    out = out_of_domain.output_layer(model)
-    logits = keras.layers.Dense(out.units, name="logits")
-    z = logits(x)
-    logits.set_weights(out.get_weights())
-    z = keras.layers.Rescaling(1.0 / float(temperature), name="temperature")(z)
-    return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(z), name=f"{model.name}_serving")
+    return _calibrated(model, inputs, x, out_of_domain.output_layer(model), temperature)
 
 
 def inference_model(model, temperature: float):
@@ -72,12 +78,7 @@ def inference_model(model, temperature: float):
     for layer in layers[:-1]:
         if type(layer).__name__ not in TRAINING_ONLY:
             x = layer(x)
-    out = layers[-1]
-    logits = keras.layers.Dense(out.units, name="logits")
-    z = logits(x)
-    logits.set_weights(out.get_weights())
-    z = keras.layers.Rescaling(1.0 / float(temperature), name="temperature")(z)
-    return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(z), name=f"{model.name}_serving")
+    return _calibrated(model, inputs, x, layers[-1], temperature)
 
 
 #: What each task's exported model takes.
@@ -101,10 +102,6 @@ def export(out_dir, model_name: str | None = None, task: str = "clothing") -> di
     serving.save(keras_file)
     import keras
     import tensorflow as tf
-
-    # the SavedModel is exported from the saved file, reloaded: a serving model that shares its layers (a transfer
-    # model's backbone) with the training model exports mismatched weights otherwise
-    serving = keras.saving.load_model(keras_file)
 
     level = tf.get_logger().level
     tf.get_logger().setLevel("ERROR")  # not "INFO: Assets written to <the machine's path>"

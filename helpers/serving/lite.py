@@ -29,34 +29,22 @@ def cache_path(record: dict) -> Path:
 
 @contextlib.contextmanager
 def _output_silenced():
-    """Descriptors 1 and 2, Python's streams and TensorFlow's logger quiet for the block."""
+    """Descriptors 1 and 2, Python's streams, warnings and TensorFlow's logger quiet for the block."""
     import io
     import logging
-    import sys
 
-    from helpers.core.repro import _stderr_fd_silenced
+    from helpers.core.repro import fd_silenced
 
-    sys.stdout.flush()
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
-        saved = os.dup(1)
-    except OSError:  # no real stdout
-        saved = None
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    if saved is not None:
-        os.dup2(devnull, 1)
-    level = logging.getLogger("tensorflow").level
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    try:
-        with _stderr_fd_silenced(), contextlib.redirect_stdout(io.StringIO()), \
+        with fd_silenced(1), fd_silenced(2), contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        logging.getLogger("tensorflow").setLevel(level)
-        if saved is not None:
-            os.dup2(saved, 1)
-            os.close(saved)
-        os.close(devnull)
+        logger.setLevel(level)
 
 
 def convert(model, record: dict) -> Path:
@@ -89,12 +77,12 @@ class LiteModel:
         """``path``: the ``.tflite`` file, or its bytes."""
         import tensorflow as tf
 
-        from helpers.core.repro import _stderr_fd_silenced
+        from helpers.core.repro import fd_silenced
 
         source = {"model_content": bytes(path)} if isinstance(path, (bytes, bytearray)) else {"model_path": str(path)}
         # TensorFlow 2.21 warns that tf.lite moves to the ai_edge_litert package (the same runtime; not pinned
         # here yet), and XNNPACK prints one INFO line on descriptor 2: neither belongs in a notebook's output
-        with warnings.catch_warnings(), _stderr_fd_silenced():
+        with warnings.catch_warnings(), fd_silenced(2):
             warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
             self.interpreter = tf.lite.Interpreter(**source, num_threads=threads or min(2, os.cpu_count() or 1))
             self.runner = self.interpreter.get_signature_runner()

@@ -26,7 +26,7 @@ def results_path(task: str) -> Path:
 def score_day(work, task: str, favourite_share: float, seed: int = 0, engine: str = "local",
               users: int | None = None) -> dict:
     """Build the day of ``task`` at ``favourite_share`` under ``work`` and score it with ``engine``; returns
-    ``{"day", "record", "predictions", "offers", "truth", "table"}``."""
+    ``{"day", "record", "out", "predictions", "offers", "truth", "table"}``."""
     from helpers.serving import batch
     from helpers.serving.rules import load_rules
     from helpers.studies.deployment import demo, outcomes

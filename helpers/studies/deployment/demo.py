@@ -44,7 +44,8 @@ GARMENT_PHOTOS = {"Ankle boot": ["boots"], "Coat": ["hardshell_jackets", "insula
 NON_FASHION_GEAR = ["axes", "carabiners", "crampons", "helmets", "pulleys", "rope", "tents"]
 
 
-def _photos(folder: Path, classes) -> list[Path]:
+def image_files(folder: Path, classes) -> list[Path]:
+    """The image files of ``classes`` (one sub-folder each) under ``folder``, sorted."""
     from helpers.inputs.image_folder import IMAGE_SUFFIXES
 
     return sorted(f for c in classes for f in (folder / c).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
@@ -79,8 +80,8 @@ def build_thumbnail_day(out_dir, users: int = DEFAULT_USERS, seed: int = 0,
     _, (x_test, y_test), _ = load_fashion_mnist()
     by_class = {c: np.flatnonzero(y_test == c) for c in range(len(CLASS_NAMES))}
     gear_dir = gear_photos.dataset_dir()
-    garment = {k: _photos(gear_dir, v) for k, v in GARMENT_PHOTOS.items()}
-    non_fashion = _photos(gear_dir, NON_FASHION_GEAR) + _photos(flower_photos.dataset_dir(), flower_photos.CLASS_NAMES)
+    garment = {k: image_files(gear_dir, v) for k, v in GARMENT_PHOTOS.items()}
+    non_fashion = image_files(gear_dir, NON_FASHION_GEAR) + image_files(flower_photos.dataset_dir(), flower_photos.CLASS_NAMES)
     rows, truth, used = [], [], set()
     for u in range(users):
         user = f"u{u:05d}"
@@ -147,7 +148,7 @@ def non_fashion_photos() -> list[Path]:
     table = pd.read_csv(gear.ensure_manifest())
     keep = table["class"].isin(NON_FASHION_GEAR) & ~table["split"].isin(config.GEAR_FIT_SPLITS)
     root = gear.dataset_dir()
-    return sorted(root / f for f in table.loc[keep, "file"]) + _photos(flower_photos.dataset_dir(),
+    return sorted(root / f for f in table.loc[keep, "file"]) + image_files(flower_photos.dataset_dir(),
                                                                        flower_photos.CLASS_NAMES)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from helpers.evaluation.metrics import share_interval
+
 #: The reasons of :func:`helpers.serving.offer_decisions.user_offer`, as categories (matched on the reason's words).
 NO_OFFER_KINDS = {"could be read": "no readable image", "no fashion item": "every image rejected as not fashion",
                   "labelled confidently": "no confident label", "a tie": "a tie between two offers",
@@ -67,14 +69,6 @@ def uploads_by_source(predictions: pd.DataFrame) -> pd.DataFrame:
     return g.drop(columns="right")
 
 
-def _share(k: int, n: int) -> dict:
-    from helpers.evaluation.metrics import proportion_interval
-
-    lo, hi = proportion_interval(k, n)
-    return {"count": int(k), "of": int(n), "share": round(k / n, 4) if n else None,
-            "low": round(lo, 4) if n else None, "high": round(hi, 4) if n else None}
-
-
 def offer_scores(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
     """Per offer (and one row for all offers), as the pipeline makes them, against the truth: **precision** (of the
     offers made, the share that is what the user's favourite deserves) and **coverage** (of the users whose favourite
@@ -84,7 +78,7 @@ def offer_scores(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
     for offer in offered + ["all offers"]:
         made = table["made"] if offer == "all offers" else table["offer"] == offer
         deserve = table["deserved"].notna() if offer == "all offers" else table["deserved"] == offer
-        p, c = _share(int((made & table["right"]).sum()), int(made.sum())), _share(
+        p, c = share_interval(int((made & table["right"]).sum()), int(made.sum())), share_interval(
             int((deserve & table["right"]).sum()), int(deserve.sum()))
         rows[offer] = {"offers made": p["of"], "right": p["count"], "precision": p["share"],
                        "precision low": p["low"], "precision high": p["high"], "users who deserve it": c["of"],
@@ -95,7 +89,7 @@ def offer_scores(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
 def wrong_per_1000(table: pd.DataFrame) -> dict:
     """Wrong offers per 1,000 offers made, with the 95 % interval (users whose offer is not what they deserve)."""
     made = table[table["made"]]
-    s = _share(int((~made["right"]).sum()), len(made))
+    s = share_interval(int((~made["right"]).sum()), len(made))
     return {"wrong": s["count"], "offers": s["of"], **{k: round(1000 * s[k], 1) for k in ("share", "low", "high")}}
 
 

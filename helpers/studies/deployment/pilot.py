@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import paths
+from helpers.evaluation.metrics import share_interval
 
 #: Stated assumptions of the pilot plan (not measured: the pilot replaces them with what it sees).
 ASSUMPTIONS = {
@@ -36,14 +37,6 @@ WRONG_LIMIT = 0.05
 
 def results_path(kind: str, task: str) -> Path:
     return paths.REPO_ROOT / "results" / "offers" / f"{kind}_{task}.json"
-
-
-def _share(k: int, n: int) -> dict:
-    from helpers.evaluation.metrics import proportion_interval
-
-    lo, hi = proportion_interval(k, n)
-    return {"count": int(k), "of": int(n), "share": round(k / n, 4) if n else None,
-            "low": round(lo, 4) if n else None, "high": round(hi, 4) if n else None}
 
 
 def score_files(files, work, task: str) -> pd.DataFrame:
@@ -73,19 +66,19 @@ def test_offers(work, task: str = "clothing") -> dict:
     root = clothing_photos.dataset_dir()
     p = score_files([root / f for f in test["file"]], work, task)
     rules = load_rules(p["model"].iloc[0])
-    offer_of = {c: o for c, o in rules["offers"].items()}
+    offer_of = rules["offers"]
     truth = np.array([offer_of.get(c) for c in test["class"]], dtype=object)
     predicted = np.array([offer_of.get(c) if isinstance(c, str) else None for c in p["label"].astype(object)],
                          dtype=object)
     counts = p["counts"].to_numpy(bool)
     out = {"task": task, "model": p["model"].iloc[0], "rules_version": version_label(rules), "photos": len(test),
-           "kept": _share(int((p["in_domain"] == True).sum()), len(test)), "offers": {}}  # noqa: E712
+           "kept": share_interval(int((p["in_domain"] == True).sum()), len(test)), "offers": {}}  # noqa: E712
     for offer in sorted({o for o in offer_of.values() if o}):
         made = counts & (predicted == offer)
         own = truth == offer
         out["offers"][offer] = {"categories": [c for c, o in offer_of.items() if o == offer],
-                                "precision": _share(int((made & own).sum()), int(made.sum())),
-                                "coverage": _share(int((made & own).sum()), int(own.sum()))}
+                                "precision": share_interval(int((made & own).sum()), int(made.sum())),
+                                "coverage": share_interval(int((made & own).sum()), int(own.sum()))}
     held = [c for c, o in offer_of.items() if not o]
     out["held"] = {c: {"photos": int((test["class"] == c).sum()),
                        "counted_as_an_offer": int((counts & (test["class"] == c).to_numpy()).sum())} for c in held}
@@ -98,13 +91,13 @@ def junk_by_label(work, task: str) -> dict:
     count toward an offer; saved to ``results/offers/flowers_<task>.json``."""
     from helpers.core.results import write_json_if_changed
     from helpers.inputs import flower_photos
-    from helpers.studies.deployment.demo import _photos
+    from helpers.studies.deployment.demo import image_files
 
-    files = _photos(flower_photos.dataset_dir(), flower_photos.CLASS_NAMES)
+    files = image_files(flower_photos.dataset_dir(), flower_photos.CLASS_NAMES)
     p = score_files(files, work, task)
     kept = p[p["in_domain"] == True]  # noqa: E712
     out = {"task": task, "model": p["model"].iloc[0], "rules_version": p["rules_version"].iloc[0],
-           "photos": len(p), "rejected": _share(len(p) - len(kept), len(p)), "counted": int(p["counts"].sum()),
+           "photos": len(p), "rejected": share_interval(len(p) - len(kept), len(p)), "counted": int(p["counts"].sum()),
            "kept_by_label": {k: int(v) for k, v in kept["label"].value_counts().sort_index().items()},
            "counted_by_label": {k: int(v) for k, v in p.loc[p["counts"], "label"].value_counts().sort_index().items()}}
     write_json_if_changed(results_path("flowers", task), out, indent=1)

@@ -77,13 +77,19 @@ def day_cost(uploads_per_day: float, images_per_second_per_core: float, margin: 
     return {"uploads": uploads_per_day, "core_hours": core_hours, "cost": core_hours * price_per_core_hour}
 
 
+def cost_rows(images_per_second_per_core: float, volumes=(1e6, 1e8), margin: float = MARGIN) -> list[dict]:
+    """Per daily volume: :func:`day_cost` and the cores for each batch window (``h24``, ``h4``)."""
+    return [{**day_cost(v, images_per_second_per_core, margin),
+             **{f"h{w}": cores_needed(v, images_per_second_per_core, w, margin) for w in WINDOW_HOURS}}
+            for v in volumes]
+
+
 def cost_table(images_per_second_per_core: float, volumes=(1e6, 1e8), margin: float = MARGIN) -> pd.DataFrame:
-    """Per daily volume: cores for a 24-hour and a 4-hour window, core-hours and cost of the day."""
-    cores = cores_table(images_per_second_per_core, volumes, margin=margin)
-    rows = [day_cost(v, images_per_second_per_core, margin) for v in volumes]
-    cores["core-hours per day"] = [round(r["core_hours"], 1) for r in rows]
-    cores[f"cost per day ({CURRENCY})"] = [round(r["cost"], 2) for r in rows]
-    return cores
+    """:func:`cost_rows` as a table: cores for a 24-hour and a 4-hour window, core-hours and cost of the day."""
+    rows = {f"{r['uploads'] / 1e6:,.0f} million uploads/day": {
+        **{f"within {w} h": r[f"h{w}"] for w in WINDOW_HOURS}, "core-hours per day": round(r["core_hours"], 1),
+        f"cost per day ({CURRENCY})": round(r["cost"], 2)} for r in cost_rows(images_per_second_per_core, volumes, margin)}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def speed_table(benches: dict) -> pd.DataFrame:
